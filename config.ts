@@ -1,0 +1,511 @@
+// The one typed, validated configuration schema of the program. Every key of the `gitops-platform`
+// namespace is declared here, merged over the per-environment defaults in one place (`resolveConfig`), and
+// validated before any resource is created. Errors name the key path, the value and what is allowed.
+import { contains, formatCidr, isAligned, isPrivate, overlaps, parseCidr, subnet, type Cidr } from "./components/cidr";
+
+export const PROJECT = "gitops-platform";
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export const ENGINES = ["argocd", "flux"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+export type Engine = (typeof ENGINES)[number];
+
+export interface NetworkConfig {
+  vpcCidr: string;
+  availabilityZones: string[];
+  /** One per AZ, same order; derived from vpcCidr when omitted. */
+  privateSubnetCidrs: string[];
+  publicSubnetCidrs: string[];
+  natGateways: "single" | "perAz";
+  flowLogRetentionDays: number;
+}
+
+export interface KmsConfig {
+  deletionWindowDays: number;
+  /** Adopt this key instead of creating one (a DR rebuild reuses the key that encrypts the secrets). */
+  existingKeyArn?: string;
+  multiRegion: boolean;
+}
+
+export interface ClusterConfig {
+  version: string;
+  endpointPublicAccess: boolean;
+  publicAccessCidrs: string[];
+  logRetentionDays: number;
+  addons: Record<string, string>;
+}
+
+export interface NodeGroupConfig {
+  instanceTypes: string[];
+  capacityType: "ON_DEMAND" | "SPOT";
+  minSize: number;
+  desiredSize: number;
+  maxSize: number;
+  diskSizeGiB: number;
+}
+
+export interface AccessConfig {
+  /** Administer the cluster (EKS cluster admin) and the KMS key. */
+  adminRoleArns: string[];
+  /** Identities that run `pulumi up` (CI's deploy role): cluster admin, no KMS administration. */
+  deployerRoleArns: string[];
+  /** Read-only cluster access. */
+  viewerRoleArns: string[];
+}
+
+export interface GitOpsConfig {
+  engine: Engine;
+  repoUrl: string;
+  targetRevision: string;
+  path: string;
+}
+
+export interface PlatformConfig {
+  environment: Environment;
+  /** Prefix of every physical name; also the EKS cluster name. */
+  name: string;
+  region: string;
+  tags: Record<string, string>;
+  network: NetworkConfig;
+  kms: KmsConfig;
+  cluster: ClusterConfig;
+  nodeGroups: Record<string, NodeGroupConfig>;
+  access: AccessConfig;
+  gitops: GitOpsConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid ${PROJECT} stack configuration (${problems.length} problem${problems.length > 1 ? "s" : ""}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+type Json = unknown;
+type Defaults = Omit<PlatformConfig, "environment" | "name" | "region" | "tags" | "access" | "gitops"> & {
+  gitops: Pick<GitOpsConfig, "engine">;
+};
+
+const K8S_VERSION = "1.34";
+// EKS add-on builds for Kubernetes 1.34, pinned so a rebuild gets what was tested; bump with
+// `aws eks describe-addon-versions --kubernetes-version 1.34`.
+const ADDONS: Record<string, string> = {
+  "vpc-cni": "v1.20.4-eksbuild.1",
+  coredns: "v1.12.3-eksbuild.1",
+  "kube-proxy": "v1.34.0-eksbuild.2",
+};
+
+/** Per-environment defaults: dev is cheap, prod is highly available and gated. */
+export const DEFAULTS: Record<Environment, Defaults> = {
+  dev: {
+    network: {
+      vpcCidr: "10.10.0.0/16",
+      availabilityZones: [],
+      privateSubnetCidrs: [],
+      publicSubnetCidrs: [],
+      natGateways: "single",
+      flowLogRetentionDays: 14,
+    },
+    kms: { deletionWindowDays: 7, multiRegion: false },
+    cluster: {
+      version: K8S_VERSION,
+      endpointPublicAccess: true,
+      publicAccessCidrs: [],
+      logRetentionDays: 30,
+      addons: ADDONS,
+    },
+    nodeGroups: {
+      system: {
+        instanceTypes: ["t3.large"],
+        capacityType: "SPOT",
+        minSize: 2,
+        desiredSize: 2,
+        maxSize: 4,
+        diskSizeGiB: 40,
+      },
+    },
+    gitops: { engine: "argocd" },
+  },
+  staging: {
+    network: {
+      vpcCidr: "10.20.0.0/16",
+      availabilityZones: [],
+      privateSubnetCidrs: [],
+      publicSubnetCidrs: [],
+      natGateways: "single",
+      flowLogRetentionDays: 30,
+    },
+    kms: { deletionWindowDays: 14, multiRegion: false },
+    cluster: {
+      version: K8S_VERSION,
+      endpointPublicAccess: true,
+      publicAccessCidrs: [],
+      logRetentionDays: 90,
+      addons: ADDONS,
+    },
+    nodeGroups: {
+      system: {
+        instanceTypes: ["m6i.large"],
+        capacityType: "ON_DEMAND",
+        minSize: 2,
+        desiredSize: 3,
+        maxSize: 6,
+        diskSizeGiB: 50,
+      },
+    },
+    gitops: { engine: "argocd" },
+  },
+  prod: {
+    network: {
+      vpcCidr: "10.30.0.0/16",
+      availabilityZones: [],
+      privateSubnetCidrs: [],
+      publicSubnetCidrs: [],
+      natGateways: "perAz",
+      flowLogRetentionDays: 365,
+    },
+    kms: { deletionWindowDays: 30, multiRegion: false },
+    cluster: {
+      version: K8S_VERSION,
+      endpointPublicAccess: false,
+      publicAccessCidrs: [],
+      logRetentionDays: 365,
+      addons: ADDONS,
+    },
+    nodeGroups: {
+      system: {
+        instanceTypes: ["m6i.xlarge"],
+        capacityType: "ON_DEMAND",
+        minSize: 3,
+        desiredSize: 3,
+        maxSize: 9,
+        diskSizeGiB: 80,
+      },
+    },
+    gitops: { engine: "argocd" },
+  },
+};
+
+// CloudWatch Logs accepts only these retention periods.
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const ROLE_ARN_RE = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const KMS_ARN_RE = /^arn:aws(-[a-z]+)*:kms:([a-z0-9-]+):(\d{12}):key\/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$/;
+const NAME_RE = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const ADDON_VERSION_RE = /^v\d+\.\d+\.\d+-eksbuild\.\d+$/;
+/** A tag (v1.2.3, 1.2.3, v1.2.3-rc.1) or a full commit SHA: the only revisions prod accepts. */
+export const PINNED_REVISION_RE = /^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?|[0-9a-f]{40})$/;
+
+/** Validates one stack's raw `gitops-platform:*` config and merges it over the environment's defaults. */
+export function resolveConfig(raw: Record<string, Json>, region: string | undefined): PlatformConfig {
+  const v = new Validator();
+  const allowedTop = ["environment", "name", "tags", "network", "kms", "cluster", "nodeGroups", "access", "gitops"];
+  for (const key of Object.keys(raw)) {
+    if (!allowedTop.includes(key)) v.fail(key, raw[key], `is not a known key; allowed: ${allowedTop.join(", ")}`);
+  }
+  const environment = v.oneOf("environment", raw.environment, ENVIRONMENTS);
+  if (!environment) throw new ConfigError(v.problems);
+  const d = DEFAULTS[environment];
+  const prod = environment === "prod";
+
+  if (region === undefined || !REGION_RE.test(region)) {
+    v.fail("aws:region", region, "must be set to an AWS region such as eu-west-1");
+  }
+  const name = v.string("name", raw.name ?? `platform-${environment}`, NAME_RE, "3-32 lowercase letters, digits, '-'");
+  const tags = v.stringMap("tags", raw.tags ?? {});
+
+  const network = resolveNetwork(v, v.object("network", raw.network, d.network), d.network, region ?? "", prod);
+
+  const kmsRaw = v.object("kms", raw.kms, d.kms);
+  const kms: KmsConfig = {
+    deletionWindowDays: v.int("kms.deletionWindowDays", kmsRaw.deletionWindowDays, prod ? 30 : 7, 30),
+    multiRegion: v.bool("kms.multiRegion", kmsRaw.multiRegion),
+  };
+  if (kmsRaw.existingKeyArn !== undefined) {
+    kms.existingKeyArn = v.string("kms.existingKeyArn", kmsRaw.existingKeyArn, KMS_ARN_RE, "a KMS key ARN");
+  }
+
+  const clusterRaw = v.object("cluster", raw.cluster, d.cluster);
+  const cluster: ClusterConfig = {
+    version: v.string("cluster.version", clusterRaw.version, /^1\.(3[0-9])$/, "a Kubernetes minor version 1.30-1.39"),
+    endpointPublicAccess: v.bool("cluster.endpointPublicAccess", clusterRaw.endpointPublicAccess),
+    publicAccessCidrs: v.stringList("cluster.publicAccessCidrs", clusterRaw.publicAccessCidrs),
+    logRetentionDays: v.oneOf("cluster.logRetentionDays", clusterRaw.logRetentionDays, LOG_RETENTION_DAYS) ?? 0,
+    addons: {},
+  };
+  const addons = v.object("cluster.addons", clusterRaw.addons, d.cluster.addons);
+  for (const [addon, version] of Object.entries(addons)) {
+    cluster.addons[addon] = v.string(`cluster.addons.${addon}`, version, ADDON_VERSION_RE, "a pinned vX.Y.Z-eksbuild.N");
+  }
+  if (cluster.endpointPublicAccess) {
+    if (prod) v.fail("cluster.endpointPublicAccess", true, "must be false in prod: the API is reached privately");
+    if (cluster.publicAccessCidrs.length === 0) {
+      v.fail("cluster.publicAccessCidrs", [], "must list the CIDRs allowed to reach the public endpoint");
+    }
+    cluster.publicAccessCidrs.forEach((c, i) => {
+      const parsed = parseCidr(c);
+      const key = `cluster.publicAccessCidrs[${i}]`;
+      if (!parsed || !isAligned(parsed)) v.fail(key, c, "must be an IPv4 CIDR such as 203.0.113.0/24");
+      else if (parsed.prefix < 8) v.fail(key, c, "must not open the API endpoint to the world (prefix /8 or longer)");
+    });
+  }
+
+  const nodeGroups = resolveNodeGroups(v, raw.nodeGroups ?? d.nodeGroups, prod);
+
+  const accessRaw = v.object("access", raw.access, { adminRoleArns: [], deployerRoleArns: [], viewerRoleArns: [] });
+  const roleList = (key: keyof AccessConfig) => {
+    const list = v.stringList(`access.${key}`, accessRaw[key]);
+    list.forEach((arn, i) => v.string(`access.${key}[${i}]`, arn, ROLE_ARN_RE, "an IAM role ARN"));
+    return list;
+  };
+  const access: AccessConfig = {
+    adminRoleArns: roleList("adminRoleArns"),
+    deployerRoleArns: roleList("deployerRoleArns"),
+    viewerRoleArns: roleList("viewerRoleArns"),
+  };
+  if (access.adminRoleArns.length === 0) {
+    v.fail("access.adminRoleArns", [], "must name at least one role: the KMS key and cluster need an administrator");
+  }
+  if (access.deployerRoleArns.length === 0) {
+    v.fail("access.deployerRoleArns", [], "must name the role(s) that run `pulumi up`: no one else gets implicit access");
+  }
+
+  const gitops = resolveGitOps(v, v.object("gitops", raw.gitops, {}), d.gitops.engine, environment);
+
+  if (v.problems.length > 0) throw new ConfigError(v.problems);
+  return { environment, name, region: region as string, tags, network, kms, cluster, nodeGroups, access, gitops };
+}
+
+function resolveNetwork(
+  v: Validator,
+  raw: Record<string, Json>,
+  d: NetworkConfig,
+  region: string,
+  prod: boolean,
+): NetworkConfig {
+  const vpcCidr = v.string("network.vpcCidr", raw.vpcCidr, /./, "an IPv4 CIDR");
+  const vpc = parseCidr(vpcCidr);
+  if (!vpc || !isAligned(vpc)) {
+    v.fail("network.vpcCidr", vpcCidr, "must be an IPv4 network CIDR such as 10.10.0.0/16");
+  } else if (!isPrivate(vpc)) {
+    v.fail("network.vpcCidr", vpcCidr, "must be a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16");
+  } else if (vpc.prefix < 16 || vpc.prefix > 24) {
+    v.fail("network.vpcCidr", vpcCidr, "must have a prefix between /16 and /24 (AWS VPC limits)");
+  }
+
+  const azs = v.stringList("network.availabilityZones", raw.availabilityZones);
+  const minAzs = prod ? 3 : 2;
+  if (azs.length < minAzs) {
+    v.fail("network.availabilityZones", azs, `must list at least ${minAzs} availability zones${prod ? " in prod" : ""}`);
+  }
+  if (new Set(azs).size !== azs.length) v.fail("network.availabilityZones", azs, "must not repeat a zone");
+  azs.forEach((az, i) => {
+    if (!new RegExp(`^${region}[a-z]$`).test(az)) {
+      v.fail(`network.availabilityZones[${i}]`, az, `must be a zone of region ${region || "(aws:region)"}, e.g. ${region}a`);
+    }
+  });
+
+  const natGateways = v.oneOf("network.natGateways", raw.natGateways, ["single", "perAz"] as const) ?? d.natGateways;
+  if (prod && natGateways !== "perAz") {
+    v.fail("network.natGateways", natGateways, "must be perAz in prod: one NAT gateway per zone survives a zone outage");
+  }
+
+  const subnets = (key: "privateSubnetCidrs" | "publicSubnetCidrs", derive: (i: number) => Cidr): string[] => {
+    const given = v.stringList(`network.${key}`, raw[key]);
+    if (given.length === 0 && vpc) {
+      if (azs.length > 3) v.fail(`network.${key}`, [], "must be given explicitly for more than 3 zones");
+      return azs.map((_, i) => formatCidr(derive(i)));
+    }
+    if (given.length !== azs.length) {
+      v.fail(`network.${key}`, given, `must list one CIDR per availability zone (${azs.length})`);
+    }
+    return given;
+  };
+  const privateSubnetCidrs = subnets("privateSubnetCidrs", (i) => subnet(vpc as Cidr, (vpc as Cidr).prefix + 2, i));
+  // Public subnets only hold NAT gateways and load balancers: the last quarter of the VPC, split four ways.
+  const publicSubnetCidrs = subnets("publicSubnetCidrs", (i) =>
+    subnet(subnet(vpc as Cidr, (vpc as Cidr).prefix + 2, 3), (vpc as Cidr).prefix + 4, i),
+  );
+
+  if (vpc) {
+    const seen: Array<{ key: string; cidr: Cidr; text: string }> = [];
+    const check = (key: string, list: string[]) =>
+      list.forEach((text, i) => {
+        const k = `network.${key}[${i}]`;
+        const c = parseCidr(text);
+        if (!c || !isAligned(c)) return v.fail(k, text, "must be an IPv4 network CIDR");
+        if (c.prefix > 28) return v.fail(k, text, "must be /28 or larger (AWS minimum subnet size)");
+        if (!contains(vpc, c)) return v.fail(k, text, `must lie inside network.vpcCidr ${vpcCidr}`);
+        const clash = seen.find((s) => overlaps(s.cidr, c));
+        if (clash) v.fail(k, text, `must not overlap ${clash.key} (${clash.text})`);
+        seen.push({ key: k, cidr: c, text });
+      });
+    check("privateSubnetCidrs", privateSubnetCidrs);
+    check("publicSubnetCidrs", publicSubnetCidrs);
+  }
+
+  const flowLogRetentionDays =
+    v.oneOf("network.flowLogRetentionDays", raw.flowLogRetentionDays, LOG_RETENTION_DAYS) ?? d.flowLogRetentionDays;
+  v.known("network", raw, Object.keys(d));
+  return { vpcCidr, availabilityZones: azs, privateSubnetCidrs, publicSubnetCidrs, natGateways, flowLogRetentionDays };
+}
+
+function resolveNodeGroups(v: Validator, raw: Json, prod: boolean): Record<string, NodeGroupConfig> {
+  const groups: Record<string, NodeGroupConfig> = {};
+  const rawGroups = v.object("nodeGroups", raw, {});
+  if (Object.keys(rawGroups).length === 0) v.fail("nodeGroups", raw, "must define at least one node group");
+  const fields: Array<keyof NodeGroupConfig> = [
+    "instanceTypes",
+    "capacityType",
+    "minSize",
+    "desiredSize",
+    "maxSize",
+    "diskSizeGiB",
+  ];
+  for (const [groupName, groupRaw] of Object.entries(rawGroups)) {
+    const p = `nodeGroups.${groupName}`;
+    if (!/^[a-z][a-z0-9-]{0,20}$/.test(groupName)) v.fail(p, groupName, "group names are 1-21 lowercase letters, digits, '-'");
+    const g = v.object(p, groupRaw, {});
+    for (const f of fields) if (g[f] === undefined) v.fail(`${p}.${f}`, undefined, "is required");
+    v.known(p, g, fields);
+    const instanceTypes = v.stringList(`${p}.instanceTypes`, g.instanceTypes);
+    instanceTypes.forEach((t, i) => v.string(`${p}.instanceTypes[${i}]`, t, INSTANCE_TYPE_RE, "an EC2 instance type"));
+    const capacityType = v.oneOf(`${p}.capacityType`, g.capacityType, ["ON_DEMAND", "SPOT"] as const) ?? "ON_DEMAND";
+    if (prod && capacityType === "SPOT") v.fail(`${p}.capacityType`, capacityType, "must be ON_DEMAND in prod");
+    const minSize = v.int(`${p}.minSize`, g.minSize, 1, 100);
+    const maxSize = v.int(`${p}.maxSize`, g.maxSize, 1, 100);
+    const desiredSize = v.int(`${p}.desiredSize`, g.desiredSize, 1, 100);
+    if (!(minSize <= desiredSize && desiredSize <= maxSize)) {
+      v.fail(p, { minSize, desiredSize, maxSize }, "needs minSize <= desiredSize <= maxSize");
+    }
+    const diskSizeGiB = v.int(`${p}.diskSizeGiB`, g.diskSizeGiB, 20, 1000);
+    groups[groupName] = { instanceTypes, capacityType, minSize, desiredSize, maxSize, diskSizeGiB };
+  }
+  const totalMin = Object.values(groups).reduce((n, g) => n + g.minSize, 0);
+  if (prod && totalMin < 3) {
+    v.fail("nodeGroups.*.minSize", totalMin, "must add up to at least 3 nodes in prod (one per zone)");
+  }
+  return groups;
+}
+
+function resolveGitOps(v: Validator, raw: Record<string, Json>, defaultEngine: Engine, env: Environment): GitOpsConfig {
+  v.known("gitops", raw, ["engine", "repoUrl", "targetRevision", "path"]);
+  const engine = v.oneOf("gitops.engine", raw.engine ?? defaultEngine, ENGINES) ?? defaultEngine;
+  const repoUrl = v.string("gitops.repoUrl", raw.repoUrl, /./, "a Git repository URL");
+  const https = /^https:\/\/([^/@:]+)(:\d+)?\/[^\s?#]+$/;
+  const ssh = /^(ssh:\/\/git@[^/:@\s]+(:\d+)?\/[^\s?#]+|git@[^/:@\s]+:[^\s?#]+)$/;
+  if (/^[a-z+]+:\/\/[^/]*@/.test(repoUrl) && !repoUrl.startsWith("ssh://git@")) {
+    v.fail("gitops.repoUrl", redactUrl(repoUrl), "must not carry credentials: put them in Secrets Manager");
+  } else if (repoUrl && !https.test(repoUrl) && !ssh.test(repoUrl)) {
+    v.fail("gitops.repoUrl", repoUrl, "must be an https:// or ssh (ssh://git@host/... or git@host:org/repo) URL");
+  }
+  const targetRevision = v.string("gitops.targetRevision", raw.targetRevision, /^[^\s~^:?*[\\]+$/, "a Git ref");
+  if (env === "prod" && targetRevision && !PINNED_REVISION_RE.test(targetRevision)) {
+    v.fail(
+      "gitops.targetRevision",
+      targetRevision,
+      "must be pinned in prod: a release tag (v1.4.2) or a full commit SHA, not a moving branch or HEAD",
+    );
+  }
+  const path = v.string(
+    "gitops.path",
+    raw.path ?? `gitops/clusters/${env}/${engine}`,
+    /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w./-]+$/,
+    "a relative path inside the repository, without '..'",
+  );
+  return { engine, repoUrl, targetRevision, path };
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^/]*@/, "//***@");
+}
+
+/** Collects every problem instead of stopping at the first, so one run shows a person all there is to fix. */
+class Validator {
+  readonly problems: string[] = [];
+
+  fail(key: string, value: Json, allowed: string): void {
+    this.problems.push(`${PROJECT}:${key} = ${JSON.stringify(value) ?? "(unset)"}: ${allowed}`);
+  }
+
+  known(key: string, obj: Record<string, Json>, allowed: string[]): void {
+    for (const k of Object.keys(obj)) {
+      if (!allowed.includes(k)) this.fail(`${key}.${k}`, obj[k], `is not a known key; allowed: ${allowed.join(", ")}`);
+    }
+  }
+
+  object(key: string, value: Json, defaults: object): Record<string, Json> {
+    if (value === undefined) return { ...defaults };
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.fail(key, value, "must be an object");
+      return { ...defaults };
+    }
+    return { ...defaults, ...(value as Record<string, Json>) };
+  }
+
+  oneOf<T extends string | number>(key: string, value: Json, allowed: readonly T[]): T | undefined {
+    if (allowed.includes(value as T)) return value as T;
+    this.fail(key, value, `must be one of ${allowed.join(", ")}`);
+    return undefined;
+  }
+
+  string(key: string, value: Json, re: RegExp, what: string): string {
+    if (typeof value !== "string" || !re.test(value)) {
+      this.fail(key, value, `must be ${what}`);
+      return typeof value === "string" ? value : "";
+    }
+    return value;
+  }
+
+  bool(key: string, value: Json): boolean {
+    if (typeof value !== "boolean") this.fail(key, value, "must be true or false");
+    return value === true;
+  }
+
+  int(key: string, value: Json, min: number, max: number): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(key, value, `must be a whole number from ${min} to ${max}`);
+      return typeof value === "number" ? value : min;
+    }
+    return value;
+  }
+
+  stringList(key: string, value: Json): string[] {
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || value.some((x) => typeof x !== "string")) {
+      this.fail(key, value, "must be a list of strings");
+      return [];
+    }
+    return value as string[];
+  }
+
+  stringMap(key: string, value: Json): Record<string, string> {
+    const obj = this.object(key, value, {});
+    for (const [k, x] of Object.entries(obj)) if (typeof x !== "string") this.fail(`${key}.${k}`, x, "must be a string");
+    return obj as Record<string, string>;
+  }
+}
+
+/**
+ * Reads the raw namespace from Pulumi's config map (`{"gitops-platform:network": "{...}"}`), parsing the JSON
+ * that structured values arrive as.
+ */
+export function rawNamespace(all: Record<string, string>): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const [k, text] of Object.entries(all)) {
+    if (!k.startsWith(`${PROJECT}:`)) continue;
+    let value: Json = text;
+    if (/^\s*[[{]/.test(text)) {
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = text;
+      }
+    }
+    out[k.slice(PROJECT.length + 1)] = value;
+  }
+  return out;
+}
