@@ -1,7 +1,16 @@
 // The one typed, validated configuration schema of the program. Every key of the `gitops-platform`
 // namespace is declared here, merged over the per-environment defaults in one place (`resolveConfig`), and
 // validated before any resource is created. Errors name the key path, the value and what is allowed.
-import { contains, formatCidr, isAligned, isPrivate, overlaps, parseCidr, subnet, type Cidr } from "./components/cidr";
+import {
+  contains,
+  formatCidr,
+  isAligned,
+  isPrivate,
+  overlaps,
+  parseCidr,
+  subnet,
+  type Cidr,
+} from "./components/cidr";
 
 export const PROJECT = "gitops-platform";
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
@@ -189,7 +198,9 @@ export const DEFAULTS: Record<Environment, Defaults> = {
 };
 
 // CloudWatch Logs accepts only these retention periods.
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const ROLE_ARN_RE = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const KMS_ARN_RE = /^arn:aws(-[a-z]+)*:kms:([a-z0-9-]+):(\d{12}):key\/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$/;
@@ -202,9 +213,20 @@ export const PINNED_REVISION_RE = /^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?|[0-9a-
 /** Validates one stack's raw `gitops-platform:*` config and merges it over the environment's defaults. */
 export function resolveConfig(raw: Record<string, Json>, region: string | undefined): PlatformConfig {
   const v = new Validator();
-  const allowedTop = ["environment", "name", "tags", "network", "kms", "cluster", "nodeGroups", "access", "gitops"];
+  const allowedTop = [
+    "environment",
+    "name",
+    "tags",
+    "network",
+    "kms",
+    "cluster",
+    "nodeGroups",
+    "access",
+    "gitops",
+  ];
   for (const key of Object.keys(raw)) {
-    if (!allowedTop.includes(key)) v.fail(key, raw[key], `is not a known key; allowed: ${allowedTop.join(", ")}`);
+    if (!allowedTop.includes(key))
+      v.fail(key, raw[key], `is not a known key; allowed: ${allowedTop.join(", ")}`);
   }
   const environment = v.oneOf("environment", raw.environment, ENVIRONMENTS);
   if (!environment) throw new ConfigError(v.problems);
@@ -214,34 +236,66 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
   if (region === undefined || !REGION_RE.test(region)) {
     v.fail("aws:region", region, "must be set to an AWS region such as eu-west-1");
   }
-  const name = v.string("name", raw.name ?? `platform-${environment}`, NAME_RE, "3-32 lowercase letters, digits, '-'");
+  const name = v.string(
+    "name",
+    raw.name ?? `platform-${environment}`,
+    NAME_RE,
+    "3-32 lowercase letters, digits, '-'",
+  );
   const tags = v.stringMap("tags", raw.tags ?? {});
 
-  const network = resolveNetwork(v, v.object("network", raw.network, d.network), d.network, region ?? "", prod);
+  const network = resolveNetwork(
+    v,
+    v.object("network", raw.network, d.network),
+    d.network,
+    region ?? "",
+    prod,
+  );
 
   const kmsRaw = v.object("kms", raw.kms, d.kms);
   const kms: KmsConfig = {
-    deletionWindowDays: v.int("kms.deletionWindowDays", kmsRaw.deletionWindowDays, prod ? 30 : 7, 30),
+    deletionWindowDays: v.int("kms.deletionWindowDays", kmsRaw.deletionWindowDays, 7, 30),
     multiRegion: v.bool("kms.multiRegion", kmsRaw.multiRegion),
   };
+  if (prod && kms.deletionWindowDays !== 30) {
+    v.fail(
+      "kms.deletionWindowDays",
+      kms.deletionWindowDays,
+      "must be 30 in prod: the longest window to undo a scheduled deletion",
+    );
+  }
+  v.known("kms", kmsRaw, ["deletionWindowDays", "multiRegion", "existingKeyArn"]);
   if (kmsRaw.existingKeyArn !== undefined) {
     kms.existingKeyArn = v.string("kms.existingKeyArn", kmsRaw.existingKeyArn, KMS_ARN_RE, "a KMS key ARN");
   }
 
   const clusterRaw = v.object("cluster", raw.cluster, d.cluster);
   const cluster: ClusterConfig = {
-    version: v.string("cluster.version", clusterRaw.version, /^1\.(3[0-9])$/, "a Kubernetes minor version 1.30-1.39"),
+    version: v.string(
+      "cluster.version",
+      clusterRaw.version,
+      /^1\.(3[0-9])$/,
+      "a Kubernetes minor version 1.30-1.39",
+    ),
     endpointPublicAccess: v.bool("cluster.endpointPublicAccess", clusterRaw.endpointPublicAccess),
     publicAccessCidrs: v.stringList("cluster.publicAccessCidrs", clusterRaw.publicAccessCidrs),
-    logRetentionDays: v.oneOf("cluster.logRetentionDays", clusterRaw.logRetentionDays, LOG_RETENTION_DAYS) ?? 0,
+    logRetentionDays:
+      v.oneOf("cluster.logRetentionDays", clusterRaw.logRetentionDays, LOG_RETENTION_DAYS) ?? 0,
     addons: {},
   };
+  v.known("cluster", clusterRaw, Object.keys(d.cluster));
   const addons = v.object("cluster.addons", clusterRaw.addons, d.cluster.addons);
   for (const [addon, version] of Object.entries(addons)) {
-    cluster.addons[addon] = v.string(`cluster.addons.${addon}`, version, ADDON_VERSION_RE, "a pinned vX.Y.Z-eksbuild.N");
+    cluster.addons[addon] = v.string(
+      `cluster.addons.${addon}`,
+      version,
+      ADDON_VERSION_RE,
+      "a pinned vX.Y.Z-eksbuild.N",
+    );
   }
   if (cluster.endpointPublicAccess) {
-    if (prod) v.fail("cluster.endpointPublicAccess", true, "must be false in prod: the API is reached privately");
+    if (prod)
+      v.fail("cluster.endpointPublicAccess", true, "must be false in prod: the API is reached privately");
     if (cluster.publicAccessCidrs.length === 0) {
       v.fail("cluster.publicAccessCidrs", [], "must list the CIDRs allowed to reach the public endpoint");
     }
@@ -249,13 +303,19 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
       const parsed = parseCidr(c);
       const key = `cluster.publicAccessCidrs[${i}]`;
       if (!parsed || !isAligned(parsed)) v.fail(key, c, "must be an IPv4 CIDR such as 203.0.113.0/24");
-      else if (parsed.prefix < 8) v.fail(key, c, "must not open the API endpoint to the world (prefix /8 or longer)");
+      else if (parsed.prefix < 8)
+        v.fail(key, c, "must not open the API endpoint to the world (prefix /8 or longer)");
     });
   }
 
   const nodeGroups = resolveNodeGroups(v, raw.nodeGroups ?? d.nodeGroups, prod);
 
-  const accessRaw = v.object("access", raw.access, { adminRoleArns: [], deployerRoleArns: [], viewerRoleArns: [] });
+  const accessRaw = v.object("access", raw.access, {
+    adminRoleArns: [],
+    deployerRoleArns: [],
+    viewerRoleArns: [],
+  });
+  v.known("access", accessRaw, ["adminRoleArns", "deployerRoleArns", "viewerRoleArns"]);
   const roleList = (key: keyof AccessConfig) => {
     const list = v.stringList(`access.${key}`, accessRaw[key]);
     list.forEach((arn, i) => v.string(`access.${key}[${i}]`, arn, ROLE_ARN_RE, "an IAM role ARN"));
@@ -267,16 +327,35 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     viewerRoleArns: roleList("viewerRoleArns"),
   };
   if (access.adminRoleArns.length === 0) {
-    v.fail("access.adminRoleArns", [], "must name at least one role: the KMS key and cluster need an administrator");
+    v.fail(
+      "access.adminRoleArns",
+      [],
+      "must name at least one role: the KMS key and cluster need an administrator",
+    );
   }
   if (access.deployerRoleArns.length === 0) {
-    v.fail("access.deployerRoleArns", [], "must name the role(s) that run `pulumi up`: no one else gets implicit access");
+    v.fail(
+      "access.deployerRoleArns",
+      [],
+      "must name the role(s) that run `pulumi up`: no one else gets implicit access",
+    );
   }
 
   const gitops = resolveGitOps(v, v.object("gitops", raw.gitops, {}), d.gitops.engine, environment);
 
   if (v.problems.length > 0) throw new ConfigError(v.problems);
-  return { environment, name, region: region as string, tags, network, kms, cluster, nodeGroups, access, gitops };
+  return {
+    environment,
+    name,
+    region: region as string,
+    tags,
+    network,
+    kms,
+    cluster,
+    nodeGroups,
+    access,
+    gitops,
+  };
 }
 
 function resolveNetwork(
@@ -291,7 +370,11 @@ function resolveNetwork(
   if (!vpc || !isAligned(vpc)) {
     v.fail("network.vpcCidr", vpcCidr, "must be an IPv4 network CIDR such as 10.10.0.0/16");
   } else if (!isPrivate(vpc)) {
-    v.fail("network.vpcCidr", vpcCidr, "must be a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16");
+    v.fail(
+      "network.vpcCidr",
+      vpcCidr,
+      "must be a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+    );
   } else if (vpc.prefix < 16 || vpc.prefix > 24) {
     v.fail("network.vpcCidr", vpcCidr, "must have a prefix between /16 and /24 (AWS VPC limits)");
   }
@@ -299,21 +382,37 @@ function resolveNetwork(
   const azs = v.stringList("network.availabilityZones", raw.availabilityZones);
   const minAzs = prod ? 3 : 2;
   if (azs.length < minAzs) {
-    v.fail("network.availabilityZones", azs, `must list at least ${minAzs} availability zones${prod ? " in prod" : ""}`);
+    v.fail(
+      "network.availabilityZones",
+      azs,
+      `must list at least ${minAzs} availability zones${prod ? " in prod" : ""}`,
+    );
   }
   if (new Set(azs).size !== azs.length) v.fail("network.availabilityZones", azs, "must not repeat a zone");
   azs.forEach((az, i) => {
     if (!new RegExp(`^${region}[a-z]$`).test(az)) {
-      v.fail(`network.availabilityZones[${i}]`, az, `must be a zone of region ${region || "(aws:region)"}, e.g. ${region}a`);
+      v.fail(
+        `network.availabilityZones[${i}]`,
+        az,
+        `must be a zone of region ${region || "(aws:region)"}, e.g. ${region}a`,
+      );
     }
   });
 
-  const natGateways = v.oneOf("network.natGateways", raw.natGateways, ["single", "perAz"] as const) ?? d.natGateways;
+  const natGateways =
+    v.oneOf("network.natGateways", raw.natGateways, ["single", "perAz"] as const) ?? d.natGateways;
   if (prod && natGateways !== "perAz") {
-    v.fail("network.natGateways", natGateways, "must be perAz in prod: one NAT gateway per zone survives a zone outage");
+    v.fail(
+      "network.natGateways",
+      natGateways,
+      "must be perAz in prod: one NAT gateway per zone survives a zone outage",
+    );
   }
 
-  const subnets = (key: "privateSubnetCidrs" | "publicSubnetCidrs", derive: (i: number) => Cidr): string[] => {
+  const subnets = (
+    key: "privateSubnetCidrs" | "publicSubnetCidrs",
+    derive: (i: number) => Cidr,
+  ): string[] => {
     const given = v.stringList(`network.${key}`, raw[key]);
     if (given.length === 0 && vpc) {
       if (azs.length > 3) v.fail(`network.${key}`, [], "must be given explicitly for more than 3 zones");
@@ -324,7 +423,9 @@ function resolveNetwork(
     }
     return given;
   };
-  const privateSubnetCidrs = subnets("privateSubnetCidrs", (i) => subnet(vpc as Cidr, (vpc as Cidr).prefix + 2, i));
+  const privateSubnetCidrs = subnets("privateSubnetCidrs", (i) =>
+    subnet(vpc as Cidr, (vpc as Cidr).prefix + 2, i),
+  );
   // Public subnets only hold NAT gateways and load balancers: the last quarter of the VPC, split four ways.
   const publicSubnetCidrs = subnets("publicSubnetCidrs", (i) =>
     subnet(subnet(vpc as Cidr, (vpc as Cidr).prefix + 2, 3), (vpc as Cidr).prefix + 4, i),
@@ -348,9 +449,17 @@ function resolveNetwork(
   }
 
   const flowLogRetentionDays =
-    v.oneOf("network.flowLogRetentionDays", raw.flowLogRetentionDays, LOG_RETENTION_DAYS) ?? d.flowLogRetentionDays;
+    v.oneOf("network.flowLogRetentionDays", raw.flowLogRetentionDays, LOG_RETENTION_DAYS) ??
+    d.flowLogRetentionDays;
   v.known("network", raw, Object.keys(d));
-  return { vpcCidr, availabilityZones: azs, privateSubnetCidrs, publicSubnetCidrs, natGateways, flowLogRetentionDays };
+  return {
+    vpcCidr,
+    availabilityZones: azs,
+    privateSubnetCidrs,
+    publicSubnetCidrs,
+    natGateways,
+    flowLogRetentionDays,
+  };
 }
 
 function resolveNodeGroups(v: Validator, raw: Json, prod: boolean): Record<string, NodeGroupConfig> {
@@ -367,14 +476,19 @@ function resolveNodeGroups(v: Validator, raw: Json, prod: boolean): Record<strin
   ];
   for (const [groupName, groupRaw] of Object.entries(rawGroups)) {
     const p = `nodeGroups.${groupName}`;
-    if (!/^[a-z][a-z0-9-]{0,20}$/.test(groupName)) v.fail(p, groupName, "group names are 1-21 lowercase letters, digits, '-'");
+    if (!/^[a-z][a-z0-9-]{0,20}$/.test(groupName))
+      v.fail(p, groupName, "group names are 1-21 lowercase letters, digits, '-'");
     const g = v.object(p, groupRaw, {});
     for (const f of fields) if (g[f] === undefined) v.fail(`${p}.${f}`, undefined, "is required");
     v.known(p, g, fields);
     const instanceTypes = v.stringList(`${p}.instanceTypes`, g.instanceTypes);
-    instanceTypes.forEach((t, i) => v.string(`${p}.instanceTypes[${i}]`, t, INSTANCE_TYPE_RE, "an EC2 instance type"));
-    const capacityType = v.oneOf(`${p}.capacityType`, g.capacityType, ["ON_DEMAND", "SPOT"] as const) ?? "ON_DEMAND";
-    if (prod && capacityType === "SPOT") v.fail(`${p}.capacityType`, capacityType, "must be ON_DEMAND in prod");
+    instanceTypes.forEach((t, i) =>
+      v.string(`${p}.instanceTypes[${i}]`, t, INSTANCE_TYPE_RE, "an EC2 instance type"),
+    );
+    const capacityType =
+      v.oneOf(`${p}.capacityType`, g.capacityType, ["ON_DEMAND", "SPOT"] as const) ?? "ON_DEMAND";
+    if (prod && capacityType === "SPOT")
+      v.fail(`${p}.capacityType`, capacityType, "must be ON_DEMAND in prod");
     const minSize = v.int(`${p}.minSize`, g.minSize, 1, 100);
     const maxSize = v.int(`${p}.maxSize`, g.maxSize, 1, 100);
     const desiredSize = v.int(`${p}.desiredSize`, g.desiredSize, 1, 100);
@@ -391,7 +505,12 @@ function resolveNodeGroups(v: Validator, raw: Json, prod: boolean): Record<strin
   return groups;
 }
 
-function resolveGitOps(v: Validator, raw: Record<string, Json>, defaultEngine: Engine, env: Environment): GitOpsConfig {
+function resolveGitOps(
+  v: Validator,
+  raw: Record<string, Json>,
+  defaultEngine: Engine,
+  env: Environment,
+): GitOpsConfig {
   v.known("gitops", raw, ["engine", "repoUrl", "targetRevision", "path"]);
   const engine = v.oneOf("gitops.engine", raw.engine ?? defaultEngine, ENGINES) ?? defaultEngine;
   const repoUrl = v.string("gitops.repoUrl", raw.repoUrl, /./, "a Git repository URL");
@@ -400,9 +519,18 @@ function resolveGitOps(v: Validator, raw: Record<string, Json>, defaultEngine: E
   if (/^[a-z+]+:\/\/[^/]*@/.test(repoUrl) && !repoUrl.startsWith("ssh://git@")) {
     v.fail("gitops.repoUrl", redactUrl(repoUrl), "must not carry credentials: put them in Secrets Manager");
   } else if (repoUrl && !https.test(repoUrl) && !ssh.test(repoUrl)) {
-    v.fail("gitops.repoUrl", repoUrl, "must be an https:// or ssh (ssh://git@host/... or git@host:org/repo) URL");
+    v.fail(
+      "gitops.repoUrl",
+      repoUrl,
+      "must be an https:// or ssh (ssh://git@host/... or git@host:org/repo) URL",
+    );
   }
-  const targetRevision = v.string("gitops.targetRevision", raw.targetRevision, /^[^\s~^:?*[\\]+$/, "a Git ref");
+  const targetRevision = v.string(
+    "gitops.targetRevision",
+    raw.targetRevision,
+    /^[^\s~^:?*[\\]+$/,
+    "a Git ref",
+  );
   if (env === "prod" && targetRevision && !PINNED_REVISION_RE.test(targetRevision)) {
     v.fail(
       "gitops.targetRevision",
@@ -433,7 +561,8 @@ class Validator {
 
   known(key: string, obj: Record<string, Json>, allowed: string[]): void {
     for (const k of Object.keys(obj)) {
-      if (!allowed.includes(k)) this.fail(`${key}.${k}`, obj[k], `is not a known key; allowed: ${allowed.join(", ")}`);
+      if (!allowed.includes(k))
+        this.fail(`${key}.${k}`, obj[k], `is not a known key; allowed: ${allowed.join(", ")}`);
     }
   }
 
@@ -484,7 +613,8 @@ class Validator {
 
   stringMap(key: string, value: Json): Record<string, string> {
     const obj = this.object(key, value, {});
-    for (const [k, x] of Object.entries(obj)) if (typeof x !== "string") this.fail(`${key}.${k}`, x, "must be a string");
+    for (const [k, x] of Object.entries(obj))
+      if (typeof x !== "string") this.fail(`${key}.${k}`, x, "must be a string");
     return obj as Record<string, string>;
   }
 }

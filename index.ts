@@ -16,7 +16,10 @@ const ctx: AwsContext = {
   region: cfg.region,
 };
 const tags = baseTags(cfg.environment, cfg.tags);
-const logGroups = { controlPlane: `/aws/eks/${cfg.name}/cluster`, flowLogs: `/aws/vpc/${cfg.name}/flow-logs` };
+const logGroups = {
+  controlPlane: `/aws/eks/${cfg.name}/cluster`,
+  flowLogs: `/aws/vpc/${cfg.name}/flow-logs`,
+};
 const prod = cfg.environment === "prod";
 
 const key = new PlatformKey(cfg.name, {
@@ -40,7 +43,14 @@ const key = new PlatformKey(cfg.name, {
       roleArns: [
         pulumi.interpolate`arn:${ctx.partition}:iam::${ctx.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
       ],
-      actions: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
+      actions: [
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+        "kms:DescribeKey",
+        "kms:CreateGrant",
+      ],
       viaServices: ["ec2"],
     },
   ],

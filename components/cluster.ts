@@ -157,14 +157,21 @@ export class Cluster extends pulumi.ComponentResource {
       {
         name: roleName(clusterName, "node"),
         assumeRolePolicy: JSON.stringify(
-          policyDocument([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]),
+          policyDocument([
+            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ]),
         ),
         tags,
       },
       parent,
     );
     const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"].map(
-      (p) => new aws.iam.RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: managed(p) }, parent),
+      (p) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-node-${p}`,
+          { role: nodeRole.name, policyArn: managed(p) },
+          parent,
+        ),
     );
 
     this.nodeGroups = Object.entries(args.nodeGroups).map(([groupName, g]) => {
@@ -191,7 +198,9 @@ export class Cluster extends pulumi.ComponentResource {
               },
             },
           ],
-          tagSpecifications: [{ resourceType: "instance", tags: { ...tags, Name: `${clusterName}-${groupName}` } }],
+          tagSpecifications: [
+            { resourceType: "instance", tags: { ...tags, Name: `${clusterName}-${groupName}` } },
+          ],
           updateDefaultVersion: true,
           tags,
         },
@@ -213,7 +222,11 @@ export class Cluster extends pulumi.ComponentResource {
           labels: { "gitops-platform/node-group": groupName },
           tags,
         },
-        { parent: this, dependsOn: [...nodePolicies, ...early], ignoreChanges: ["scalingConfig.desiredSize"] },
+        {
+          parent: this,
+          dependsOn: [...nodePolicies, ...early],
+          ignoreChanges: ["scalingConfig.desiredSize"],
+        },
       );
     });
 
@@ -240,7 +253,11 @@ export class Cluster extends pulumi.ComponentResource {
     });
   }
 
-  private createAccessEntries(name: string, access: AccessConfig, partition: pulumi.Input<string>): pulumi.Resource[] {
+  private createAccessEntries(
+    name: string,
+    access: AccessConfig,
+    partition: pulumi.Input<string>,
+  ): pulumi.Resource[] {
     const kinds: Array<[keyof typeof ACCESS_POLICY, string[]]> = [
       ["admin", access.adminRoleArns],
       ["deployer", access.deployerRoleArns],

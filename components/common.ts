@@ -19,7 +19,8 @@ export function baseTags(environment: Environment, extra: Record<string, string>
  */
 export function roleName(platform: string, purpose: string): string {
   const name = `${platform}-${purpose}`;
-  if (name.length > 64) throw new Error(`IAM role name ${name} exceeds 64 characters; shorten gitops-platform:name`);
+  if (name.length > 64)
+    throw new Error(`IAM role name ${name} exceeds 64 characters; shorten gitops-platform:name`);
   return name;
 }
 
@@ -51,7 +52,10 @@ export function policyJson(doc: pulumi.Input<PolicyDocument>): pulumi.Output<str
 }
 
 /** Labels on every Kubernetes object the program creates; the policy pack reads the environment from them. */
-export function k8sLabels(environment: Environment, extra: Record<string, string> = {}): Record<string, string> {
+export function k8sLabels(
+  environment: Environment,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     "app.kubernetes.io/managed-by": "pulumi",
     "app.kubernetes.io/part-of": "gitops-platform",

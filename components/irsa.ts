@@ -25,7 +25,12 @@ export interface IrsaRoleArgs {
  * Trust for exactly one Kubernetes service account of exactly one cluster: web identity from this cluster's
  * provider, StringEquals (never StringLike) on the token's subject and audience.
  */
-export function irsaTrustPolicy(providerArn: string, issuerHost: string, namespace: string, serviceAccount: string) {
+export function irsaTrustPolicy(
+  providerArn: string,
+  issuerHost: string,
+  namespace: string,
+  serviceAccount: string,
+) {
   return policyDocument([
     {
       Effect: "Allow",
@@ -55,7 +60,9 @@ export class IrsaRole extends pulumi.ComponentResource {
       ["serviceAccount", args.serviceAccount],
     ]) {
       if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
-        throw new Error(`IrsaRole ${name}: ${what} ${JSON.stringify(value)} must be a Kubernetes name, no wildcard`);
+        throw new Error(
+          `IrsaRole ${name}: ${what} ${JSON.stringify(value)} must be a Kubernetes name, no wildcard`,
+        );
       }
     }
     const trust = pulumi
@@ -70,10 +77,17 @@ export class IrsaRole extends pulumi.ComponentResource {
       new aws.iam.RolePolicy(name, { role: this.role.id, policy: policyJson(args.policy) }, { parent: this });
     }
     (args.managedPolicyArns ?? []).forEach(
-      (policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-${i}`, { role: this.role.name, policyArn }, { parent: this }),
+      (policyArn, i) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-${i}`,
+          { role: this.role.name, policyArn },
+          { parent: this },
+        ),
     );
     this.arn = this.role.arn;
-    this.serviceAccountAnnotations = this.arn.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn }));
+    this.serviceAccountAnnotations = this.arn.apply((arn): Record<string, string> => ({
+      "eks.amazonaws.com/role-arn": arn,
+    }));
     this.registerOutputs({ arn: this.arn });
   }
 }

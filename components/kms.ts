@@ -47,7 +47,13 @@ const ADMIN_ACTIONS = [
   "kms:RotateKeyOnDemand",
   "kms:ReplicateKey",
 ];
-const DATA_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"];
+const DATA_ACTIONS = [
+  "kms:Encrypt",
+  "kms:Decrypt",
+  "kms:ReEncrypt*",
+  "kms:GenerateDataKey*",
+  "kms:DescribeKey",
+];
 
 export interface KeyPolicyInputs {
   accountId: string;
@@ -82,7 +88,9 @@ export function keyPolicy(p: KeyPolicyInputs): PolicyDocument {
       Principal: { AWS: [...p.adminRoleArns, ...p.secretWriterRoleArns] },
       Action: DATA_ACTIONS,
       Resource: "*",
-      Condition: { StringEquals: { "kms:ViaService": via(["secretsmanager", "ssm"]), "kms:CallerAccount": p.accountId } },
+      Condition: {
+        StringEquals: { "kms:ViaService": via(["secretsmanager", "ssm"]), "kms:CallerAccount": p.accountId },
+      },
     },
     {
       Sid: "CloudWatchLogsForPlatformLogGroups",
@@ -104,7 +112,14 @@ export function keyPolicy(p: KeyPolicyInputs): PolicyDocument {
       ArnEquals: { "aws:PrincipalArn": use.roleArns },
     };
     if (use.viaServices) condition.StringEquals = { "kms:ViaService": via(use.viaServices) };
-    statements.push({ Sid: use.sid, Effect: "Allow", Principal: { AWS: root }, Action: use.actions, Resource: "*", Condition: condition });
+    statements.push({
+      Sid: use.sid,
+      Effect: "Allow",
+      Principal: { AWS: root },
+      Action: use.actions,
+      Resource: "*",
+      Condition: condition,
+    });
   }
   return policyDocument(statements);
 }
@@ -120,7 +135,11 @@ export class PlatformKey extends pulumi.ComponentResource {
       this.keyArn = pulumi.output(args.existingKeyArn);
     } else {
       const policy = pulumi
-        .all([args.ctx.accountId, args.ctx.partition, pulumi.all(args.uses.map((u) => pulumi.all(u.roleArns)))])
+        .all([
+          args.ctx.accountId,
+          args.ctx.partition,
+          pulumi.all(args.uses.map((u) => pulumi.all(u.roleArns))),
+        ])
         .apply(([accountId, partition, useArns]) =>
           keyPolicy({
             accountId,

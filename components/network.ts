@@ -33,12 +33,20 @@ export class Network extends pulumi.ComponentResource {
       parent,
     );
     // Adopting the default security group with no rules removes the allow-all-within-group default.
-    new aws.ec2.DefaultSecurityGroup(name, { vpcId: this.vpc.id, tags: named(`${name}-default-deny`) }, parent);
+    new aws.ec2.DefaultSecurityGroup(
+      name,
+      { vpcId: this.vpc.id, tags: named(`${name}-default-deny`) },
+      parent,
+    );
 
     const igw = new aws.ec2.InternetGateway(name, { vpcId: this.vpc.id, tags: named(name) }, parent);
     const publicRoutes = new aws.ec2.RouteTable(
       `${name}-public`,
-      { vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: named(`${name}-public`) },
+      {
+        vpcId: this.vpc.id,
+        routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
+        tags: named(`${name}-public`),
+      },
       parent,
     );
     this.dependencies.push(igw, publicRoutes);
@@ -67,7 +75,11 @@ export class Network extends pulumi.ComponentResource {
 
     const natZones = c.natGateways === "perAz" ? c.availabilityZones : c.availabilityZones.slice(0, 1);
     const nats = natZones.map((az, i) => {
-      const eip = new aws.ec2.Eip(`${name}-nat-${az}`, { domain: "vpc", tags: named(`${name}-nat-${az}`) }, parent);
+      const eip = new aws.ec2.Eip(
+        `${name}-nat-${az}`,
+        { domain: "vpc", tags: named(`${name}-nat-${az}`) },
+        parent,
+      );
       const nat = new aws.ec2.NatGateway(
         `${name}-${az}`,
         { allocationId: eip.id, subnetId: publicSubnets[i].id, tags: named(`${name}-${az}`) },
@@ -110,7 +122,11 @@ export class Network extends pulumi.ComponentResource {
     this.createFlowLogs(name, args);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
-    this.registerOutputs({ vpcId: this.vpc.id, privateSubnetIds: this.privateSubnetIds, publicSubnetIds: this.publicSubnetIds });
+    this.registerOutputs({
+      vpcId: this.vpc.id,
+      privateSubnetIds: this.privateSubnetIds,
+      publicSubnetIds: this.publicSubnetIds,
+    });
   }
 
   private createFlowLogs(name: string, args: NetworkArgs): void {

@@ -27,18 +27,27 @@ export interface StackRun {
   stack: string;
   resources: CapturedResource[];
   outputs: Record<string, unknown>;
+  /** Stack outputs Pulumi will store encrypted. */
+  secretOutputs: string[];
 }
 
 /** A stack file's `config:` block as the Pulumi engine hands it to a program: structured values as JSON. */
 export function loadStackConfig(stackOrFile: string): { stack: string; config: Record<string, string> } {
-  const file = stackOrFile.endsWith(".yaml") ? path.resolve(stackOrFile) : path.join(ROOT, `Pulumi.${stackOrFile}.yaml`);
+  const file = stackOrFile.endsWith(".yaml")
+    ? path.resolve(stackOrFile)
+    : path.join(ROOT, `Pulumi.${stackOrFile}.yaml`);
   if (!fs.existsSync(file)) throw new Error(`stack file not found: ${file}`);
   const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  const stack = path.basename(file).replace(/^Pulumi\./, "").replace(/\.yaml$/, "");
+  const stack = path
+    .basename(file)
+    .replace(/^Pulumi\./, "")
+    .replace(/\.yaml$/, "");
   const config: Record<string, string> = {};
   for (const [key, value] of Object.entries(doc.config ?? {})) {
     if (value !== null && typeof value === "object" && "secure" in (value as object)) {
-      throw new Error(`${file}: ${key} is a secure value; secrets belong in AWS Secrets Manager, not stack files`);
+      throw new Error(
+        `${file}: ${key} is a secure value; secrets belong in AWS Secrets Manager, not stack files`,
+      );
     }
     config[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
@@ -51,7 +60,12 @@ export function withOverrides(config: Record<string, string>, overrides: Record<
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) {
       delete out[key];
-    } else if (value !== null && typeof value === "object" && !Array.isArray(value) && out[key]?.startsWith("{")) {
+    } else if (
+      value !== null &&
+      typeof value === "object" &&
+      !Array.isArray(value) &&
+      out[key]?.startsWith("{")
+    ) {
       out[key] = JSON.stringify({ ...JSON.parse(out[key]), ...(value as object) });
     } else {
       out[key] = typeof value === "string" ? value : JSON.stringify(value);
@@ -65,10 +79,20 @@ function hex(seed: string, length: number): string {
 }
 
 /** What AWS would compute for a resource, so that outputs (ARNs, endpoints, issuers) are realistic and stable. */
-function computedState(type: string, name: string, inputs: Record<string, any>, account: string, region: string) {
+function computedState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  account: string,
+  region: string,
+) {
   const id = `${name}-${hex(type + name, 8)}`;
-  const physical = inputs.name ?? name;
-  const base = { ...inputs, id, arn: `arn:aws:${type.split(":")[1].split("/")[0]}:${region}:${account}:${physical}` };
+  const physical = String(inputs.name ?? name);
+  const base = {
+    ...inputs,
+    id,
+    arn: `arn:aws:${type.split(":")[1].split("/")[0]}:${region}:${account}:${physical}`,
+  };
   switch (type) {
     case "aws:eks/cluster:Cluster":
       return {
@@ -76,7 +100,11 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
         arn: `arn:aws:eks:${region}:${account}:cluster/${physical}`,
         endpoint: `https://${hex(name, 32).toUpperCase()}.gr7.${region}.eks.amazonaws.com`,
         certificateAuthority: { data: Buffer.from(`mock-ca-${name}`).toString("base64") },
-        identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${hex(name, 32).toUpperCase()}` }] }],
+        identities: [
+          {
+            oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${hex(name, 32).toUpperCase()}` }],
+          },
+        ],
       };
     case "aws:kms/key:Key": {
       const keyId = `${hex(name, 8)}-${hex(name + 1, 4)}-${hex(name + 2, 4)}-${hex(name + 3, 4)}-${hex(name + 4, 12)}`;
@@ -85,11 +113,17 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
     case "aws:iam/role:Role":
       return { ...base, name: physical, arn: `arn:aws:iam::${account}:role/${physical}` };
     case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-      return { ...base, arn: `arn:aws:iam::${account}:oidc-provider/${String(inputs.url).replace(/^https:\/\//, "")}` };
+      return {
+        ...base,
+        arn: `arn:aws:iam::${account}:oidc-provider/${String(inputs.url).replace(/^https:\/\//, "")}`,
+      };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { ...base, arn: `arn:aws:logs:${region}:${account}:log-group:${physical}` };
     case "aws:secretsmanager/secret:Secret":
-      return { ...base, arn: `arn:aws:secretsmanager:${region}:${account}:secret:${physical}-${hex(name, 6)}` };
+      return {
+        ...base,
+        arn: `arn:aws:secretsmanager:${region}:${account}:secret:${physical}-${hex(name, 6)}`,
+      };
     case "aws:ec2/launchTemplate:LaunchTemplate":
       return { ...base, latestVersion: 1 };
     default:
@@ -112,6 +146,22 @@ const INVOKES: Record<string, (region: string, account: string) => Record<string
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
   "aws:index/getRegion:getRegion": (region) => ({ name: region, region }),
 };
+
+/** The parts of the engine's RegisterResource messages the capture reads. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getParent(): string;
+  getObject(): unknown;
+  getDependenciesList(): string[];
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDeletedwith(): string;
+}
+interface RegisterResponse {
+  getUrn(): string;
+}
 
 let running = false;
 
@@ -156,8 +206,11 @@ async function runOnce(stack: string, config: Record<string, string>): Promise<S
   const failures: unknown[] = [];
   const monitor = settings.getMonitor();
   const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
-    register(req, (err: unknown, resp: any) => {
+  monitor.registerResource = (
+    req: RegisterRequest,
+    callback: (err: unknown, resp: RegisterResponse) => void,
+  ) =>
+    register(req, (err: unknown, resp: RegisterResponse) => {
       if (err) failures.push(err);
       else
         resources.push({
@@ -184,19 +237,29 @@ async function runOnce(stack: string, config: Record<string, string>): Promise<S
     const program = require(entry) as Record<string, unknown>;
     await settings.waitForRPCs();
     const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
     for (const [key, value] of Object.entries(program)) {
-      outputs[key] = await new Promise((resolve) => pulumi.output(value).apply(resolve));
+      const output = pulumi.output(value) as pulumi.Output<unknown>;
+      outputs[key] = await new Promise((resolve) => output.apply(resolve));
+      if (await pulumi.isSecret(output)) secretOutputs.push(key);
     }
     await settings.waitForRPCs();
     if (failures.length > 0) throw failures[0];
-    return { stack, resources, outputs };
+    return { stack, resources, outputs, secretOutputs };
+  } catch (err) {
+    // Lets callers prove that a bad config failed before anything was registered.
+    if (err instanceof Error) Object.assign(err, { resourcesRegistered: resources.length });
+    throw err;
   } finally {
     process.off("unhandledRejection", onRejection);
   }
 }
 
 /** Runs a stack file (by stack name or path), optionally with config overrides. */
-export async function buildStack(stackOrFile: string, overrides?: Record<string, unknown>): Promise<StackRun> {
+export async function buildStack(
+  stackOrFile: string,
+  overrides?: Record<string, unknown>,
+): Promise<StackRun> {
   const { stack, config } = loadStackConfig(stackOrFile);
   return runProgram(stack, withOverrides(config, overrides));
 }

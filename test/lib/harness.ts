@@ -23,7 +23,9 @@ export async function buildStack(stack: string, overrides?: Record<string, unkno
     one(type, nameFragment) {
       const found = ofType(type).filter((r) => nameFragment === undefined || r.name.includes(nameFragment));
       if (found.length !== 1) {
-        throw new Error(`expected one ${type}${nameFragment ? ` named *${nameFragment}*` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+        throw new Error(
+          `expected one ${type}${nameFragment ? ` named *${nameFragment}*` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`,
+        );
       }
       return found[0];
     },
