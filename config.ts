@@ -68,6 +68,19 @@ export interface GitOpsConfig {
   path: string;
 }
 
+export interface ExternalSecretsConfig {
+  enabled: boolean;
+  chartVersion: string;
+  namespace: string;
+  /** Secrets Manager names and Parameter Store paths this environment may read: `<prefix>/...`. */
+  prefix: string;
+  /** Namespaces whose ExternalSecrets may use the cluster-wide stores. */
+  allowedNamespaces: string[];
+  replicas: number;
+  /** Secrets Manager entries (names under the prefix) the stack creates empty, for a person to fill. */
+  seedSecrets: string[];
+}
+
 export interface PlatformConfig {
   environment: Environment;
   /** Prefix of every physical name; also the EKS cluster name. */
@@ -80,6 +93,7 @@ export interface PlatformConfig {
   nodeGroups: Record<string, NodeGroupConfig>;
   access: AccessConfig;
   gitops: GitOpsConfig;
+  externalSecrets: ExternalSecretsConfig;
 }
 
 export class ConfigError extends Error {
@@ -93,9 +107,17 @@ export class ConfigError extends Error {
 }
 
 type Json = unknown;
-type Defaults = Omit<PlatformConfig, "environment" | "name" | "region" | "tags" | "access" | "gitops"> & {
+type Defaults = Omit<
+  PlatformConfig,
+  "environment" | "name" | "region" | "tags" | "access" | "gitops" | "externalSecrets"
+> & {
   gitops: Pick<GitOpsConfig, "engine">;
+  externalSecrets: Omit<ExternalSecretsConfig, "prefix">;
 };
+
+// The chart version whose CRDs and values schema the tests validate against (../shared/crds/external-secrets).
+const ESO_CHART = "2.9.0";
+const PLATFORM_NAMESPACES = ["argocd", "flux-system", "external-secrets"];
 
 const K8S_VERSION = "1.34";
 // EKS add-on builds for Kubernetes 1.34, pinned so a rebuild gets what was tested; bump with
@@ -136,6 +158,14 @@ export const DEFAULTS: Record<Environment, Defaults> = {
       },
     },
     gitops: { engine: "argocd" },
+    externalSecrets: {
+      enabled: true,
+      chartVersion: ESO_CHART,
+      namespace: "external-secrets",
+      allowedNamespaces: PLATFORM_NAMESPACES,
+      replicas: 1,
+      seedSecrets: [],
+    },
   },
   staging: {
     network: {
@@ -165,6 +195,14 @@ export const DEFAULTS: Record<Environment, Defaults> = {
       },
     },
     gitops: { engine: "argocd" },
+    externalSecrets: {
+      enabled: true,
+      chartVersion: ESO_CHART,
+      namespace: "external-secrets",
+      allowedNamespaces: PLATFORM_NAMESPACES,
+      replicas: 2,
+      seedSecrets: [],
+    },
   },
   prod: {
     network: {
@@ -194,6 +232,14 @@ export const DEFAULTS: Record<Environment, Defaults> = {
       },
     },
     gitops: { engine: "argocd" },
+    externalSecrets: {
+      enabled: true,
+      chartVersion: ESO_CHART,
+      namespace: "external-secrets",
+      allowedNamespaces: PLATFORM_NAMESPACES,
+      replicas: 2,
+      seedSecrets: [],
+    },
   },
 };
 
@@ -223,6 +269,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     "nodeGroups",
     "access",
     "gitops",
+    "externalSecrets",
   ];
   for (const key of Object.keys(raw)) {
     if (!allowedTop.includes(key))
@@ -342,6 +389,11 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
   }
 
   const gitops = resolveGitOps(v, v.object("gitops", raw.gitops, {}), d.gitops.engine, environment);
+  const externalSecrets = resolveExternalSecrets(
+    v,
+    v.object("externalSecrets", raw.externalSecrets, d.externalSecrets),
+    environment,
+  );
 
   if (v.problems.length > 0) throw new ConfigError(v.problems);
   return {
@@ -355,6 +407,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     nodeGroups,
     access,
     gitops,
+    externalSecrets,
   };
 }
 
@@ -545,6 +598,71 @@ function resolveGitOps(
     "a relative path inside the repository, without '..'",
   );
   return { engine, repoUrl, targetRevision, path };
+}
+
+const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SECRET_PATH_RE = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
+
+function resolveExternalSecrets(
+  v: Validator,
+  raw: Record<string, Json>,
+  env: Environment,
+): ExternalSecretsConfig {
+  v.known("externalSecrets", raw, Object.keys(DEFAULTS[env].externalSecrets).concat("prefix"));
+  const prefix = raw.prefix ?? `platform/${env}`;
+  if (typeof prefix !== "string" || prefix === "") {
+    v.fail(
+      "externalSecrets.prefix",
+      prefix,
+      "must not be empty: an empty prefix would let the cluster read every secret",
+    );
+  } else if (prefix.includes("*")) {
+    v.fail(
+      "externalSecrets.prefix",
+      prefix,
+      "must not contain '*': the prefix is matched as a path, wildcards widen it",
+    );
+  } else {
+    v.string(
+      "externalSecrets.prefix",
+      prefix,
+      SECRET_PATH_RE,
+      "a path like platform/dev (no leading or trailing '/')",
+    );
+  }
+  const allowedNamespaces = v.stringList("externalSecrets.allowedNamespaces", raw.allowedNamespaces);
+  if (allowedNamespaces.length === 0) {
+    v.fail("externalSecrets.allowedNamespaces", allowedNamespaces, "must list at least one namespace");
+  }
+  allowedNamespaces.forEach((n, i) =>
+    v.string(`externalSecrets.allowedNamespaces[${i}]`, n, K8S_NAME_RE, "a namespace name"),
+  );
+  const seedSecrets = v.stringList("externalSecrets.seedSecrets", raw.seedSecrets);
+  seedSecrets.forEach((n, i) =>
+    v.string(`externalSecrets.seedSecrets[${i}]`, n, SECRET_PATH_RE, "a name relative to the prefix"),
+  );
+  const replicas = v.int("externalSecrets.replicas", raw.replicas, 1, 5);
+  if (env === "prod" && replicas < 2) {
+    v.fail(
+      "externalSecrets.replicas",
+      replicas,
+      "must be at least 2 in prod, so a node drain never stops secret sync",
+    );
+  }
+  return {
+    enabled: v.bool("externalSecrets.enabled", raw.enabled),
+    chartVersion: v.string(
+      "externalSecrets.chartVersion",
+      raw.chartVersion,
+      /^\d+\.\d+\.\d+$/,
+      "an exact chart version (X.Y.Z)",
+    ),
+    namespace: v.string("externalSecrets.namespace", raw.namespace, K8S_NAME_RE, "a namespace name"),
+    prefix: typeof prefix === "string" ? prefix : "",
+    allowedNamespaces,
+    replicas,
+    seedSecrets,
+  };
 }
 
 function redactUrl(url: string): string {

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { rawNamespace, resolveConfig } from "./config";
 import { Cluster } from "./components/cluster";
 import { baseTags, roleArn, roleName, type AwsContext } from "./components/common";
-import { PlatformKey } from "./components/kms";
+import { ExternalSecrets, externalSecretsRoleName } from "./components/externalSecrets";
+import { PlatformKey, type KeyUse } from "./components/kms";
 import { Network } from "./components/network";
 
 const all = pulumi.runtime.allConfig();
@@ -21,6 +22,17 @@ const logGroups = {
   flowLogs: `/aws/vpc/${cfg.name}/flow-logs`,
 };
 const prod = cfg.environment === "prod";
+
+// Every workload role that may use the key, named before it exists; see components/kms.ts.
+const workloadKeyUses: KeyUse[] = [];
+if (cfg.externalSecrets.enabled) {
+  workloadKeyUses.push({
+    sid: "ExternalSecretsDecryptViaSecretsManagerAndSsm",
+    roleArns: [roleArn(ctx, externalSecretsRoleName(cfg.name))],
+    actions: ["kms:Decrypt"],
+    viaServices: ["secretsmanager", "ssm"],
+  });
+}
 
 const key = new PlatformKey(cfg.name, {
   ctx,
@@ -53,6 +65,7 @@ const key = new PlatformKey(cfg.name, {
       ],
       viaServices: ["ec2"],
     },
+    ...workloadKeyUses,
   ],
   retain: prod,
   tags,
@@ -79,6 +92,21 @@ const cluster = new Cluster(cfg.name, {
   tags,
 });
 
+const externalSecrets = cfg.externalSecrets.enabled
+  ? new ExternalSecrets("external-secrets", {
+      ctx,
+      environment: cfg.environment,
+      clusterName: cfg.name,
+      config: cfg.externalSecrets,
+      oidc: cluster.oidc,
+      kmsKeyArn: key.keyArn,
+      provider: cluster.provider,
+      clusterReady: cluster.ready,
+      extraSeedSecrets: [],
+      tags,
+    })
+  : undefined;
+
 export const environment = cfg.environment;
 export const clusterName = cluster.cluster.name;
 export const clusterEndpoint = cluster.cluster.endpoint;
@@ -89,3 +117,5 @@ export const vpcId = network.vpc.id;
 export const privateSubnetIds = network.privateSubnetIds;
 export const publicSubnetIds = network.publicSubnetIds;
 export const kubeconfig = cluster.kubeconfig;
+export const externalSecretsRoleArn = externalSecrets?.role.arn;
+export const secretsPrefix = cfg.externalSecrets.prefix;

@@ -1,0 +1,48 @@
+import * as path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export const BOOTSTRAP_CHART = path.resolve(__dirname, "../charts/platform-bootstrap");
+
+/** A Kubernetes object as plain data, ready to validate against its CRD and to render. */
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+} & Record<string, unknown>;
+
+export interface BootstrapArgs {
+  namespace: pulumi.Input<string>;
+  objects: pulumi.Input<K8sObject[]>;
+  provider: k8s.Provider;
+  /** The controller (and its CRDs) these objects need; on destroy they go first, while it still runs. */
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+  parent: pulumi.Resource;
+}
+
+/**
+ * Installs custom resources through the local platform-bootstrap chart. Why a chart: `pulumi preview` of a
+ * stack whose cluster does not have the controller yet cannot resolve a CustomResource's kind, while a Helm
+ * release renders its manifest without asking the API server for CRDs.
+ */
+export function bootstrapRelease(name: string, args: BootstrapArgs): k8s.helm.v3.Release {
+  return new k8s.helm.v3.Release(
+    name,
+    {
+      name,
+      chart: BOOTSTRAP_CHART,
+      namespace: args.namespace,
+      values: { resources: args.objects },
+      timeout: 300,
+      atomic: true,
+      cleanupOnFail: true,
+      disableOpenapiValidation: true,
+    },
+    { parent: args.parent, provider: args.provider, dependsOn: args.dependsOn },
+  );
+}

@@ -1,0 +1,253 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Environment, ExternalSecretsConfig } from "../config";
+import { bootstrapRelease, type K8sObject } from "./bootstrap";
+import { k8sLabels, policyDocument, roleName, type AwsContext, type PolicyDocument } from "./common";
+import { IrsaRole, type OidcIdentity } from "./irsa";
+
+export const SERVICE_ACCOUNT = "external-secrets";
+export const STORES = {
+  secretsManager: "aws-secrets-manager",
+  parameterStore: "aws-parameter-store",
+} as const;
+
+export interface ExternalSecretsArgs {
+  ctx: AwsContext;
+  environment: Environment;
+  clusterName: string;
+  config: ExternalSecretsConfig;
+  oidc: OidcIdentity;
+  kmsKeyArn: pulumi.Input<string>;
+  provider: k8s.Provider;
+  /** Nodes and core add-ons: the chart's pods need somewhere to run. */
+  clusterReady: pulumi.Input<pulumi.Resource>[];
+  /** Extra Secrets Manager entries to create without a value (e.g. the GitOps repository credentials). */
+  extraSeedSecrets: string[];
+  tags: Record<string, string>;
+}
+
+/** The role name, fixed so the KMS key policy can name it before the cluster (and so the role) exists. */
+export function externalSecretsRoleName(clusterName: string): string {
+  return roleName(clusterName, "external-secrets");
+}
+
+/** Read-only access to this environment's prefix in Secrets Manager and Parameter Store, decrypting via those services only. */
+export function externalSecretsPolicy(p: {
+  partition: string;
+  region: string;
+  accountId: string;
+  prefix: string;
+  kmsKeyArn: string;
+}): PolicyDocument {
+  const arn = (service: string, resource: string) =>
+    `arn:${p.partition}:${service}:${p.region}:${p.accountId}:${resource}`;
+  return policyDocument([
+    {
+      Sid: "ReadThisEnvironmentsSecrets",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+      Resource: arn("secretsmanager", `secret:${p.prefix}/*`),
+    },
+    {
+      Sid: "ReadThisEnvironmentsParameters",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+      Resource: [arn("ssm", `parameter/${p.prefix}`), arn("ssm", `parameter/${p.prefix}/*`)],
+    },
+    {
+      Sid: "DecryptOnlyThroughSecretsManagerAndSsm",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: p.kmsKeyArn,
+      Condition: {
+        StringEquals: {
+          "kms:ViaService": [`secretsmanager.${p.region}.amazonaws.com`, `ssm.${p.region}.amazonaws.com`],
+        },
+      },
+    },
+  ]);
+}
+
+/** A ClusterSecretStore that authenticates as ESO's own service account and serves only the allowed namespaces. */
+export function clusterSecretStore(
+  name: string,
+  service: "SecretsManager" | "ParameterStore",
+  c: ExternalSecretsConfig,
+  region: string,
+  labels: Record<string, string>,
+): K8sObject {
+  return {
+    apiVersion: "external-secrets.io/v1",
+    kind: "ClusterSecretStore",
+    metadata: { name, labels },
+    spec: {
+      provider: {
+        aws: {
+          service,
+          region,
+          auth: { jwt: { serviceAccountRef: { name: SERVICE_ACCOUNT, namespace: c.namespace } } },
+        },
+      },
+      conditions: [{ namespaces: c.allowedNamespaces }],
+    },
+  };
+}
+
+/** Helm values for the external-secrets chart: least RBAC, requests on every pod, HA when replicas > 1. */
+export function externalSecretsValues(c: ExternalSecretsConfig, roleArn: pulumi.Input<string>) {
+  const ha = c.replicas > 1;
+  const pod = (cpu: string, memory: string) => ({
+    replicaCount: c.replicas,
+    resources: { requests: { cpu, memory }, limits: { memory } },
+    podDisruptionBudget: { enabled: ha, minAvailable: 1 },
+    topologySpreadConstraints: ha
+      ? [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway" }]
+      : [],
+  });
+  return {
+    installCRDs: true,
+    leaderElect: ha,
+    ...pod("50m", "256Mi"),
+    serviceAccount: {
+      create: true,
+      name: SERVICE_ACCOUNT,
+      annotations: { "eks.amazonaws.com/role-arn": roleArn },
+    },
+    rbac: {
+      // ESO needs a token for its own service account only; a namespaced Role grants exactly that.
+      serviceAccountTokenCreate: false,
+      // Namespace editors would otherwise be able to create ExternalSecrets against the cluster-wide stores.
+      aggregateToEdit: false,
+      aggregateToAdmin: false,
+    },
+    // The platform only reads from AWS; pushing secrets back would need write permissions it does not have.
+    processPushSecret: false,
+    processClusterPushSecret: false,
+    webhook: pod("20m", "128Mi"),
+    certController: pod("20m", "128Mi"),
+  };
+}
+
+/**
+ * External Secrets Operator: the only way a secret reaches the cluster. Secrets live in Secrets Manager and
+ * Parameter Store under this environment's prefix, encrypted by the platform key; ESO reads them through IRSA.
+ */
+export class ExternalSecrets extends pulumi.ComponentResource {
+  readonly role: IrsaRole;
+  readonly namespace: string;
+  readonly serviceAccount = SERVICE_ACCOUNT;
+  /** What consumers of the stores (ExternalSecrets) must wait for. */
+  readonly stores: k8s.helm.v3.Release;
+  readonly seedSecrets: aws.secretsmanager.Secret[];
+
+  constructor(name: string, args: ExternalSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gitops-platform:index:ExternalSecrets", name, {}, opts);
+    const { config: c, ctx } = args;
+    const prod = args.environment === "prod";
+    const labels = k8sLabels(args.environment);
+    this.namespace = c.namespace;
+
+    this.seedSecrets = [...c.seedSecrets, ...args.extraSeedSecrets].map(
+      (secret) =>
+        new aws.secretsmanager.Secret(
+          `${name}-${secret.replace(/\//g, "-")}`,
+          {
+            name: `${c.prefix}/${secret}`,
+            description: `Set by a person, never by Pulumi: aws secretsmanager put-secret-value --secret-id ${c.prefix}/${secret}`,
+            kmsKeyId: args.kmsKeyArn,
+            recoveryWindowInDays: prod ? 30 : 7,
+            tags: args.tags,
+          },
+          { parent: this, retainOnDelete: prod },
+        ),
+    );
+
+    this.role = new IrsaRole(
+      name,
+      {
+        oidc: args.oidc,
+        roleName: externalSecretsRoleName(args.clusterName),
+        namespace: c.namespace,
+        serviceAccount: SERVICE_ACCOUNT,
+        policy: pulumi
+          .all([ctx.partition, ctx.accountId, args.kmsKeyArn])
+          .apply(([partition, accountId, kmsKeyArn]) =>
+            externalSecretsPolicy({ partition, accountId, kmsKeyArn, region: ctx.region, prefix: c.prefix }),
+          ),
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+
+    const k8sOpts = { parent: this, provider: args.provider };
+    const ns = new k8s.core.v1.Namespace(
+      name,
+      {
+        metadata: {
+          name: c.namespace,
+          labels: { ...labels, "pod-security.kubernetes.io/enforce": "restricted" },
+        },
+      },
+      { ...k8sOpts, dependsOn: args.clusterReady },
+    );
+    const tokenRole = new k8s.rbac.v1.Role(
+      `${name}-own-token`,
+      {
+        metadata: { name: "external-secrets-own-token", namespace: c.namespace, labels },
+        rules: [
+          {
+            apiGroups: [""],
+            resources: ["serviceaccounts/token"],
+            verbs: ["create"],
+            resourceNames: [SERVICE_ACCOUNT],
+          },
+        ],
+      },
+      { ...k8sOpts, dependsOn: [ns] },
+    );
+    const tokenBinding = new k8s.rbac.v1.RoleBinding(
+      `${name}-own-token`,
+      {
+        metadata: { name: "external-secrets-own-token", namespace: c.namespace, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "external-secrets-own-token" },
+        subjects: [{ kind: "ServiceAccount", name: SERVICE_ACCOUNT, namespace: c.namespace }],
+      },
+      { ...k8sOpts, dependsOn: [tokenRole] },
+    );
+
+    const release = new k8s.helm.v3.Release(
+      name,
+      {
+        name: "external-secrets",
+        chart: "external-secrets",
+        version: c.chartVersion,
+        repositoryOpts: { repo: "https://charts.external-secrets.io" },
+        namespace: c.namespace,
+        createNamespace: false,
+        values: externalSecretsValues(c, this.role.arn),
+        timeout: 600,
+        atomic: true,
+        cleanupOnFail: true,
+      },
+      { ...k8sOpts, dependsOn: [ns, tokenBinding, this.role, ...args.clusterReady] },
+    );
+
+    this.stores = bootstrapRelease(`${name}-stores`, {
+      namespace: c.namespace,
+      objects: [
+        clusterSecretStore(STORES.secretsManager, "SecretsManager", c, ctx.region, labels),
+        clusterSecretStore(STORES.parameterStore, "ParameterStore", c, ctx.region, labels),
+      ],
+      provider: args.provider,
+      dependsOn: [release],
+      parent: this,
+    });
+
+    this.registerOutputs({
+      roleArn: this.role.arn,
+      namespace: this.namespace,
+      stores: Object.values(STORES),
+    });
+  }
+}
