@@ -13,6 +13,9 @@ import {
 } from "./components/cidr";
 
 export const PROJECT = "gitops-platform";
+export const ENGINE_NAMESPACE = { argocd: "argocd", flux: "flux-system" } as const;
+/** Secrets Manager entries (under the environment's prefix) the GitOps engine reads, when configured. */
+export const GITOPS_SECRETS = { repository: "gitops/repository", argocdOidc: "argocd/oidc" } as const;
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export const ENGINES = ["argocd", "flux"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -61,11 +64,53 @@ export interface AccessConfig {
   viewerRoleArns: string[];
 }
 
+/** An ArgoCD sync window on the platform AppProject (cron schedule, in the window's time zone). */
+export interface SyncWindow {
+  kind: "allow" | "deny";
+  schedule: string;
+  duration: string;
+  timeZone: string;
+  /** Let a person sync by hand while the window denies automated syncs. */
+  manualSync: boolean;
+}
+
+export interface SyncConfig {
+  /** ArgoCD: automated sync of the root app. Flux always reconciles; prod is gated by a pinned revision instead. */
+  automated: boolean;
+  prune: boolean;
+  selfHeal: boolean;
+  /** Required for automated sync in prod: the only times ArgoCD may sync on its own. */
+  windows: SyncWindow[];
+  /** Finite retries with exponential backoff. */
+  retryLimit: number;
+  /** How often Flux fetches the repository and reconciles the root Kustomization. */
+  interval: string;
+}
+
+export interface ArgoCdConfig {
+  chartVersion: string;
+  /** redis-ha, two or more replicas of the stateless parts, PodDisruptionBudgets. */
+  ha: boolean;
+  /** OIDC single sign-on; the client secret comes from Secrets Manager `<prefix>/argocd/oidc`. */
+  sso?: { issuer: string; clientId: string };
+  /** SSO groups that get role:admin; everyone else is read-only. */
+  adminGroups: string[];
+}
+
+export interface FluxConfig {
+  chartVersion: string;
+}
+
 export interface GitOpsConfig {
   engine: Engine;
   repoUrl: string;
   targetRevision: string;
   path: string;
+  /** A private repository: credentials come from Secrets Manager `<prefix>/gitops/repository` via External Secrets. */
+  private: boolean;
+  sync: SyncConfig;
+  argocd: ArgoCdConfig;
+  flux: FluxConfig;
 }
 
 export interface ExternalSecretsConfig {
@@ -111,13 +156,39 @@ type Defaults = Omit<
   PlatformConfig,
   "environment" | "name" | "region" | "tags" | "access" | "gitops" | "externalSecrets"
 > & {
-  gitops: Pick<GitOpsConfig, "engine">;
+  gitops: Omit<GitOpsConfig, "repoUrl" | "targetRevision" | "path" | "private">;
   externalSecrets: Omit<ExternalSecretsConfig, "prefix">;
 };
 
 // The chart version whose CRDs and values schema the tests validate against (../shared/crds/external-secrets).
 const ESO_CHART = "2.9.0";
 const PLATFORM_NAMESPACES = ["argocd", "flux-system", "external-secrets"];
+// Chart pins for the GitOps engines: argo-cd 10.1.1 ships Argo CD v3.4.4; flux2 2.18.3 ships Flux v2.8.5.
+const ARGOCD_CHART = "10.1.1";
+const FLUX_CHART = "2.18.3";
+const NON_PROD_SYNC: SyncConfig = {
+  automated: true,
+  prune: true,
+  selfHeal: true,
+  windows: [],
+  retryLimit: 5,
+  interval: "1m",
+};
+/** Prod is gated: no automated sync unless windows are configured; a pinned revision; slower reconciliation. */
+const PROD_SYNC: SyncConfig = {
+  automated: false,
+  prune: true,
+  selfHeal: true,
+  windows: [],
+  retryLimit: 3,
+  interval: "10m",
+};
+const gitopsDefaults = (sync: SyncConfig, ha: boolean): Defaults["gitops"] => ({
+  engine: "argocd",
+  sync,
+  argocd: { chartVersion: ARGOCD_CHART, ha, adminGroups: [] },
+  flux: { chartVersion: FLUX_CHART },
+});
 
 const K8S_VERSION = "1.34";
 // EKS add-on builds for Kubernetes 1.34, pinned so a rebuild gets what was tested; bump with
@@ -157,7 +228,7 @@ export const DEFAULTS: Record<Environment, Defaults> = {
         diskSizeGiB: 40,
       },
     },
-    gitops: { engine: "argocd" },
+    gitops: gitopsDefaults(NON_PROD_SYNC, false),
     externalSecrets: {
       enabled: true,
       chartVersion: ESO_CHART,
@@ -194,7 +265,7 @@ export const DEFAULTS: Record<Environment, Defaults> = {
         diskSizeGiB: 50,
       },
     },
-    gitops: { engine: "argocd" },
+    gitops: gitopsDefaults(NON_PROD_SYNC, false),
     externalSecrets: {
       enabled: true,
       chartVersion: ESO_CHART,
@@ -231,7 +302,7 @@ export const DEFAULTS: Record<Environment, Defaults> = {
         diskSizeGiB: 80,
       },
     },
-    gitops: { engine: "argocd" },
+    gitops: gitopsDefaults(PROD_SYNC, true),
     externalSecrets: {
       enabled: true,
       chartVersion: ESO_CHART,
@@ -388,12 +459,33 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     );
   }
 
-  const gitops = resolveGitOps(v, v.object("gitops", raw.gitops, {}), d.gitops.engine, environment);
+  const gitops = resolveGitOps(v, v.object("gitops", raw.gitops, {}), d.gitops, environment);
   const externalSecrets = resolveExternalSecrets(
     v,
     v.object("externalSecrets", raw.externalSecrets, d.externalSecrets),
     environment,
   );
+
+  const needsSecrets = [gitops.private && "gitops.private", gitops.argocd.sso && "gitops.argocd.sso"].filter(
+    Boolean,
+  );
+  if (needsSecrets.length > 0) {
+    if (!externalSecrets.enabled) {
+      v.fail(
+        "externalSecrets.enabled",
+        false,
+        `must be true with ${needsSecrets.join(" and ")}: those credentials come from Secrets Manager through External Secrets`,
+      );
+    }
+    const ns = ENGINE_NAMESPACE[gitops.engine];
+    if (!externalSecrets.allowedNamespaces.includes(ns)) {
+      v.fail(
+        "externalSecrets.allowedNamespaces",
+        externalSecrets.allowedNamespaces,
+        `must include ${ns}: the ${gitops.engine} credentials are read there`,
+      );
+    }
+  }
 
   if (v.problems.length > 0) throw new ConfigError(v.problems);
   return {
@@ -561,11 +653,20 @@ function resolveNodeGroups(v: Validator, raw: Json, prod: boolean): Record<strin
 function resolveGitOps(
   v: Validator,
   raw: Record<string, Json>,
-  defaultEngine: Engine,
+  d: Defaults["gitops"],
   env: Environment,
 ): GitOpsConfig {
-  v.known("gitops", raw, ["engine", "repoUrl", "targetRevision", "path"]);
-  const engine = v.oneOf("gitops.engine", raw.engine ?? defaultEngine, ENGINES) ?? defaultEngine;
+  v.known("gitops", raw, [
+    "engine",
+    "repoUrl",
+    "targetRevision",
+    "path",
+    "private",
+    "sync",
+    "argocd",
+    "flux",
+  ]);
+  const engine = v.oneOf("gitops.engine", raw.engine ?? d.engine, ENGINES) ?? d.engine;
   const repoUrl = v.string("gitops.repoUrl", raw.repoUrl, /./, "a Git repository URL");
   const https = /^https:\/\/([^/@:]+)(:\d+)?\/[^\s?#]+$/;
   const ssh = /^(ssh:\/\/git@[^/:@\s]+(:\d+)?\/[^\s?#]+|git@[^/:@\s]+:[^\s?#]+)$/;
@@ -597,7 +698,117 @@ function resolveGitOps(
     /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w./-]+$/,
     "a relative path inside the repository, without '..'",
   );
-  return { engine, repoUrl, targetRevision, path };
+  const isPrivate = raw.private === undefined ? false : v.bool("gitops.private", raw.private);
+  if (isPrivate && ssh.test(repoUrl)) {
+    v.fail("gitops.repoUrl", repoUrl, "must be https:// for a private repository (credentials are a token)");
+  }
+
+  const syncRaw = v.object("gitops.sync", raw.sync, d.sync);
+  v.known("gitops.sync", syncRaw, Object.keys(d.sync));
+  const windows = resolveWindows(v, syncRaw.windows);
+  const sync: SyncConfig = {
+    automated: v.bool("gitops.sync.automated", syncRaw.automated),
+    prune: v.bool("gitops.sync.prune", syncRaw.prune),
+    selfHeal: v.bool("gitops.sync.selfHeal", syncRaw.selfHeal),
+    windows,
+    retryLimit: v.int("gitops.sync.retryLimit", syncRaw.retryLimit, 1, 10),
+    interval: v.string("gitops.sync.interval", syncRaw.interval, DURATION_RE, "a duration such as 1m or 10m"),
+  };
+  if (env === "prod" && sync.automated && !windows.some((w) => w.kind === "allow")) {
+    v.fail(
+      "gitops.sync.automated",
+      true,
+      "needs gitops.sync.windows with an allow window in prod: automated sync in prod must be gated",
+    );
+  }
+  if (engine === "flux" && windows.length > 0) {
+    v.fail(
+      "gitops.sync.windows",
+      windows,
+      "are an ArgoCD feature; with Flux, prod is gated by a pinned targetRevision",
+    );
+  }
+
+  const argoRaw = v.object("gitops.argocd", raw.argocd, d.argocd);
+  v.known("gitops.argocd", argoRaw, ["chartVersion", "ha", "sso", "adminGroups"]);
+  const argocd: ArgoCdConfig = {
+    chartVersion: v.string(
+      "gitops.argocd.chartVersion",
+      argoRaw.chartVersion,
+      EXACT_VERSION_RE,
+      "an exact chart version (X.Y.Z)",
+    ),
+    ha: v.bool("gitops.argocd.ha", argoRaw.ha),
+    adminGroups: v.stringList("gitops.argocd.adminGroups", argoRaw.adminGroups),
+  };
+  if (env === "prod" && engine === "argocd" && !argocd.ha) {
+    v.fail(
+      "gitops.argocd.ha",
+      false,
+      "must be true in prod: the GitOps controller is what keeps prod converged",
+    );
+  }
+  if (argoRaw.sso !== undefined) {
+    const sso = v.object("gitops.argocd.sso", argoRaw.sso, {});
+    v.known("gitops.argocd.sso", sso, ["issuer", "clientId"]);
+    argocd.sso = {
+      issuer: v.string(
+        "gitops.argocd.sso.issuer",
+        sso.issuer,
+        /^https:\/\/[^\s@]+$/,
+        "an https:// OIDC issuer URL",
+      ),
+      clientId: v.string("gitops.argocd.sso.clientId", sso.clientId, /^\S+$/, "the OIDC client id"),
+    };
+  }
+  if (argocd.adminGroups.length > 0 && !argocd.sso) {
+    v.fail(
+      "gitops.argocd.adminGroups",
+      argocd.adminGroups,
+      "need gitops.argocd.sso: groups come from the SSO token",
+    );
+  }
+
+  const fluxRaw = v.object("gitops.flux", raw.flux, d.flux);
+  v.known("gitops.flux", fluxRaw, ["chartVersion"]);
+  const flux: FluxConfig = {
+    chartVersion: v.string(
+      "gitops.flux.chartVersion",
+      fluxRaw.chartVersion,
+      EXACT_VERSION_RE,
+      "an exact chart version (X.Y.Z)",
+    ),
+  };
+  return { engine, repoUrl, targetRevision, path, private: isPrivate, sync, argocd, flux };
+}
+
+const DURATION_RE = /^([1-9]\d*(s|m|h))+$/;
+const EXACT_VERSION_RE = /^\d+\.\d+\.\d+$/;
+const CRON_RE = /^(\S+\s+){4}\S+$/;
+
+function resolveWindows(v: Validator, raw: Json): SyncWindow[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    v.fail("gitops.sync.windows", raw, "must be a list of {kind, schedule, duration, timeZone, manualSync}");
+    return [];
+  }
+  return raw.map((w, i) => {
+    const key = `gitops.sync.windows[${i}]`;
+    const o = v.object(key, w, { timeZone: "UTC", manualSync: true });
+    v.known(key, o, ["kind", "schedule", "duration", "timeZone", "manualSync"]);
+    return {
+      kind: v.oneOf(`${key}.kind`, o.kind, ["allow", "deny"] as const) ?? "deny",
+      schedule: v.string(
+        `${key}.schedule`,
+        o.schedule,
+        CRON_RE,
+        "a five-field cron schedule such as '0 9 * * 1-4'",
+      ),
+      duration: v.string(`${key}.duration`, o.duration, DURATION_RE, "a duration such as 2h"),
+      timeZone: v.string(`${key}.timeZone`, o.timeZone, /^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/, "an IANA time zone"),
+      manualSync: v.bool(`${key}.manualSync`, o.manualSync),
+    };
+  });
 }
 
 const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

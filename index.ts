@@ -1,11 +1,19 @@
 // Entry point: read and validate the stack's config, compose the platform's components, export outputs.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { rawNamespace, resolveConfig } from "./config";
+import { GITOPS_SECRETS, rawNamespace, resolveConfig } from "./config";
+import { ArgoCd } from "./components/argocd";
+import { bridgeMetadata, type AddonIdentity } from "./components/bridge";
 import { Cluster } from "./components/cluster";
 import { baseTags, roleArn, roleName, type AwsContext } from "./components/common";
 import { ExternalSecrets, externalSecretsRoleName } from "./components/externalSecrets";
+import { Flux, fluxDecryptRoleName } from "./components/flux";
 import { PlatformKey, type KeyUse } from "./components/kms";
+import {
+  LBC_NAMESPACE,
+  LBC_SERVICE_ACCOUNT,
+  LoadBalancerController,
+} from "./components/loadBalancerController";
 import { Network } from "./components/network";
 
 const all = pulumi.runtime.allConfig();
@@ -31,6 +39,14 @@ if (cfg.externalSecrets.enabled) {
     roleArns: [roleArn(ctx, externalSecretsRoleName(cfg.name))],
     actions: ["kms:Decrypt"],
     viaServices: ["secretsmanager", "ssm"],
+  });
+}
+if (cfg.gitops.engine === "flux") {
+  // SOPS calls KMS directly, so there is no service to restrict the use to.
+  workloadKeyUses.push({
+    sid: "FluxSopsDecrypt",
+    roleArns: [roleArn(ctx, fluxDecryptRoleName(cfg.name))],
+    actions: ["kms:Decrypt"],
   });
 }
 
@@ -102,10 +118,69 @@ const externalSecrets = cfg.externalSecrets.enabled
       kmsKeyArn: key.keyArn,
       provider: cluster.provider,
       clusterReady: cluster.ready,
-      extraSeedSecrets: [],
+      extraSeedSecrets: [
+        ...(cfg.gitops.private ? [GITOPS_SECRETS.repository] : []),
+        ...(cfg.gitops.argocd.sso ? [GITOPS_SECRETS.argocdOidc] : []),
+      ],
       tags,
     })
   : undefined;
+
+const loadBalancerController = new LoadBalancerController("aws-load-balancer-controller", {
+  ctx,
+  clusterName: cfg.name,
+  oidc: cluster.oidc,
+  vpcId: network.vpc.id,
+  tags,
+});
+
+const addons: Record<string, AddonIdentity> = {
+  aws_load_balancer_controller: {
+    roleArn: loadBalancerController.role.arn,
+    namespace: LBC_NAMESPACE,
+    serviceAccount: LBC_SERVICE_ACCOUNT,
+  },
+};
+if (externalSecrets) {
+  addons.external_secrets = {
+    roleArn: externalSecrets.role.arn,
+    namespace: externalSecrets.namespace,
+    serviceAccount: externalSecrets.serviceAccount,
+  };
+}
+const bridge = bridgeMetadata({
+  clusterName: cfg.name,
+  environment: cfg.environment,
+  region: cfg.region,
+  accountId: ctx.accountId,
+  vpcId: network.vpc.id,
+  repoUrl: cfg.gitops.repoUrl,
+  revision: cfg.gitops.targetRevision,
+  path: cfg.gitops.path,
+  secretsPrefix: cfg.externalSecrets.prefix,
+  addons,
+});
+
+const engineArgs = {
+  environment: cfg.environment,
+  config: cfg.gitops,
+  secretsPrefix: cfg.externalSecrets.prefix,
+  bridge,
+  provider: cluster.provider,
+  clusterReady: cluster.ready,
+  secretStores: externalSecrets?.stores,
+};
+const engine =
+  cfg.gitops.engine === "argocd"
+    ? new ArgoCd("argocd", engineArgs)
+    : new Flux("flux", {
+        ...engineArgs,
+        ctx,
+        clusterName: cfg.name,
+        oidc: cluster.oidc,
+        kmsKeyArn: key.keyArn,
+        tags,
+      });
 
 export const environment = cfg.environment;
 export const clusterName = cluster.cluster.name;
@@ -119,3 +194,12 @@ export const publicSubnetIds = network.publicSubnetIds;
 export const kubeconfig = cluster.kubeconfig;
 export const externalSecretsRoleArn = externalSecrets?.role.arn;
 export const secretsPrefix = cfg.externalSecrets.prefix;
+export const gitopsEngine = cfg.gitops.engine;
+export const gitopsRoot = {
+  repoUrl: cfg.gitops.repoUrl,
+  targetRevision: cfg.gitops.targetRevision,
+  path: cfg.gitops.path,
+};
+export const loadBalancerControllerRoleArn = loadBalancerController.role.arn;
+export const fluxDecryptRoleArn = engine instanceof Flux ? engine.decryptRole.arn : undefined;
+export const bridgeMetadataKeys = bridge.apply((b) => Object.keys(b).sort());

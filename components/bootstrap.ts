@@ -13,6 +13,7 @@ export type K8sObject = {
     namespace?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    finalizers?: string[];
   };
 } & Record<string, unknown>;
 

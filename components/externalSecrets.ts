@@ -251,3 +251,38 @@ export class ExternalSecrets extends pulumi.ComponentResource {
     });
   }
 }
+
+/** An ExternalSecret reading properties of one Secrets Manager entry into a Kubernetes Secret it owns. */
+export function externalSecret(p: {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  remoteKey: string;
+  properties: string[];
+  /** Labels and templated data of the produced Secret (`{{ .property }}` refers to a fetched property). */
+  target?: { labels?: Record<string, string>; data?: Record<string, string> };
+}): K8sObject {
+  const template = p.target
+    ? {
+        template: {
+          engineVersion: "v2",
+          metadata: { labels: p.target.labels ?? {} },
+          ...(p.target.data ? { data: p.target.data } : {}),
+        },
+      }
+    : {};
+  return {
+    apiVersion: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    metadata: { name: p.name, namespace: p.namespace, labels: p.labels },
+    spec: {
+      refreshInterval: "1h",
+      secretStoreRef: { kind: "ClusterSecretStore", name: STORES.secretsManager },
+      target: { name: p.name, creationPolicy: "Owner", deletionPolicy: "Delete", ...template },
+      data: p.properties.map((property) => ({
+        secretKey: property,
+        remoteRef: { key: p.remoteKey, property },
+      })),
+    },
+  };
+}

@@ -147,6 +147,18 @@ const INVOKES: Record<string, (region: string, account: string) => Record<string
   "aws:index/getRegion:getRegion": (region) => ({ name: region, region }),
 };
 
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Secret inputs arrive wrapped in Pulumi's secret envelope; tests and the plan read the plain value. */
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const obj = value as Record<string, unknown>;
+  if (obj[SIG_KEY] === SECRET_SIG) return unwrapSecrets(obj.value);
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
 /** The parts of the engine's RegisterResource messages the capture reads. */
 interface RegisterRequest {
   getType(): string;
@@ -219,7 +231,7 @@ async function runOnce(stack: string, config: Record<string, string>): Promise<S
           name: req.getName(),
           custom: req.getCustom(),
           parent: req.getParent() || undefined,
-          inputs: rpc.deserializeProperties(req.getObject()),
+          inputs: unwrapSecrets(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>,
           dependencies: [...new Set<string>(req.getDependenciesList())].sort(),
           protect: req.getProtect() === true,
           retainOnDelete: req.getRetainondelete() === true,

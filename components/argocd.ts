@@ -1,0 +1,225 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GITOPS_SECRETS, type Environment, type GitOpsConfig } from "../config";
+import { bootstrapRelease, type K8sObject } from "./bootstrap";
+import { BRIDGE_LABEL_KEYS } from "./bridge";
+import { k8sLabels } from "./common";
+import { externalSecret } from "./externalSecrets";
+
+export const ARGOCD_NAMESPACE = "argocd";
+export const PROJECT = "platform";
+export const ROOT_APP = "root";
+const IN_CLUSTER = "https://kubernetes.default.svc";
+
+// Application health is not computed by default since Argo CD 1.8; the root app's sync waves only wait for
+// child apps to become Healthy if this customization restores it.
+const APPLICATION_HEALTH_LUA = `hs = { status = "Progressing", message = "" }
+if obj.status ~= nil and obj.status.health ~= nil then
+  hs.status = obj.status.health.status
+  if obj.status.health.message ~= nil then hs.message = obj.status.health.message end
+end
+return hs
+`;
+
+export interface ArgoCdArgs {
+  environment: Environment;
+  config: GitOpsConfig;
+  secretsPrefix: string;
+  bridge: pulumi.Output<Record<string, string>>;
+  provider: k8s.Provider;
+  clusterReady: pulumi.Input<pulumi.Resource>[];
+  /** The ClusterSecretStores, when credentials come from Secrets Manager. */
+  secretStores?: pulumi.Resource;
+}
+
+/** Helm values for argo-cd: read-only by default, no local admin with SSO, HA in prod, ClusterIP only. */
+export function argoCdValues(c: GitOpsConfig, environment: Environment) {
+  const ha = c.argocd.ha;
+  const replicas = ha ? 2 : 1;
+  const pdb = { enabled: ha, minAvailable: 1 };
+  const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
+  const sso = c.argocd.sso;
+  return {
+    crds: { install: true, keep: true },
+    dex: { enabled: false },
+    configs: {
+      cm: {
+        "admin.enabled": !sso,
+        "exec.enabled": false,
+        "timeout.reconciliation": environment === "prod" ? "180s" : "60s",
+        "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA,
+        ...(sso
+          ? {
+              "oidc.config": [
+                "name: SSO",
+                `issuer: ${sso.issuer}`,
+                `clientID: ${sso.clientId}`,
+                // `$<secret>:<key>` makes Argo CD read the value from that Secret; ESO writes it there.
+                "clientSecret: $argocd-oidc:clientSecret",
+                "requestedScopes: [openid, profile, email, groups]",
+              ].join("\n"),
+            }
+          : {}),
+      },
+      rbac: {
+        "policy.default": "role:readonly",
+        "policy.csv": c.argocd.adminGroups.map((g) => `g, ${g}, role:admin`).join("\n"),
+        scopes: "[groups]",
+      },
+    },
+    controller: { replicas: 1, pdb, resources: resources("250m", "1Gi") },
+    server: { replicas, pdb, service: { type: "ClusterIP" }, resources: resources("50m", "256Mi") },
+    repoServer: { replicas, pdb, resources: resources("100m", "512Mi") },
+    applicationSet: { replicas, pdb, resources: resources("50m", "256Mi") },
+    redis: { enabled: !ha },
+    "redis-ha": { enabled: ha },
+  };
+}
+
+/** The platform project: exactly the GitOps repository, the local cluster, and the sync windows that gate prod. */
+export function appProject(c: GitOpsConfig, labels: Record<string, string>): K8sObject {
+  return {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "AppProject",
+    metadata: { name: PROJECT, namespace: ARGOCD_NAMESPACE, labels },
+    spec: {
+      description: "Platform add-ons and workloads reconciled from the GitOps repository",
+      sourceRepos: [c.repoUrl],
+      destinations: [{ name: "in-cluster", server: IN_CLUSTER, namespace: "*" }],
+      clusterResourceWhitelist: [{ group: "*", kind: "*" }],
+      // Resources in the cluster that Git does not describe are reported, so drift is seen rather than ignored.
+      orphanedResources: { warn: true },
+      syncWindows: c.sync.windows.map((w) => ({
+        kind: w.kind,
+        schedule: w.schedule,
+        duration: w.duration,
+        timeZone: w.timeZone,
+        manualSync: w.manualSync,
+        applications: ["*"],
+      })),
+    },
+  };
+}
+
+/** The root (app-of-apps) Application; the prod sync policy is decided here from config. */
+export function rootApplication(c: GitOpsConfig, labels: Record<string, string>): K8sObject {
+  return {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Application",
+    metadata: {
+      name: ROOT_APP,
+      namespace: ARGOCD_NAMESPACE,
+      labels,
+      // Deleting the root app deletes what it created, while the controller is still there to do it.
+      finalizers: ["resources-finalizer.argocd.argoproj.io"],
+    },
+    spec: {
+      project: PROJECT,
+      source: { repoURL: c.repoUrl, targetRevision: c.targetRevision, path: c.path },
+      destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
+      syncPolicy: {
+        ...(c.sync.automated ? { automated: { prune: c.sync.prune, selfHeal: c.sync.selfHeal } } : {}),
+        retry: { limit: c.sync.retryLimit, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } },
+        syncOptions: ["PruneLast=true"],
+      },
+      revisionHistoryLimit: 10,
+    },
+  };
+}
+
+/** Argo CD, the bridge metadata on its in-cluster cluster Secret, and the root app pointing at the GitOps repository. */
+export class ArgoCd extends pulumi.ComponentResource {
+  readonly release: k8s.helm.v3.Release;
+  readonly root: k8s.helm.v3.Release;
+
+  constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gitops-platform:index:ArgoCd", name, {}, opts);
+    const { config: c } = args;
+    const labels = k8sLabels(args.environment);
+    const k8sOpts = { parent: this, provider: args.provider };
+
+    const ns = new k8s.core.v1.Namespace(
+      name,
+      { metadata: { name: ARGOCD_NAMESPACE, labels } },
+      { ...k8sOpts, dependsOn: args.clusterReady },
+    );
+    this.release = new k8s.helm.v3.Release(
+      name,
+      {
+        name: "argocd",
+        chart: "argo-cd",
+        version: c.argocd.chartVersion,
+        repositoryOpts: { repo: "https://argoproj.github.io/argo-helm" },
+        namespace: ARGOCD_NAMESPACE,
+        createNamespace: false,
+        values: argoCdValues(c, args.environment),
+        timeout: 900,
+        atomic: true,
+        cleanupOnFail: true,
+      },
+      { ...k8sOpts, dependsOn: [ns, ...args.clusterReady] },
+    );
+
+    // The in-cluster cluster Secret carries no credential (Argo CD uses its own service account); its labels and
+    // annotations are the bridge metadata ApplicationSets template add-on values from.
+    const clusterSecret = new k8s.core.v1.Secret(
+      `${name}-in-cluster`,
+      {
+        metadata: {
+          name: "in-cluster",
+          namespace: ARGOCD_NAMESPACE,
+          labels: args.bridge.apply((b) => ({
+            ...labels,
+            "argocd.argoproj.io/secret-type": "cluster",
+            ...Object.fromEntries(BRIDGE_LABEL_KEYS.map((k) => [k, b[k]])),
+          })),
+          annotations: args.bridge,
+        },
+        stringData: { name: "in-cluster", server: IN_CLUSTER },
+      },
+      { ...k8sOpts, dependsOn: [ns] },
+    );
+
+    const credentials: K8sObject[] = [];
+    if (c.private) {
+      credentials.push(
+        externalSecret({
+          name: "gitops-repository",
+          namespace: ARGOCD_NAMESPACE,
+          labels,
+          remoteKey: `${args.secretsPrefix}/${GITOPS_SECRETS.repository}`,
+          properties: ["username", "password"],
+          target: {
+            labels: { "argocd.argoproj.io/secret-type": "repository" },
+            data: { type: "git", url: c.repoUrl, username: "{{ .username }}", password: "{{ .password }}" },
+          },
+        }),
+      );
+    }
+    if (c.argocd.sso) {
+      credentials.push(
+        externalSecret({
+          name: "argocd-oidc",
+          namespace: ARGOCD_NAMESPACE,
+          labels,
+          remoteKey: `${args.secretsPrefix}/${GITOPS_SECRETS.argocdOidc}`,
+          properties: ["clientSecret"],
+          target: { labels: { "app.kubernetes.io/part-of": "argocd" } },
+        }),
+      );
+    }
+
+    this.root = bootstrapRelease(`${name}-root`, {
+      namespace: ARGOCD_NAMESPACE,
+      objects: [...credentials, appProject(c, labels), rootApplication(c, labels)],
+      provider: args.provider,
+      dependsOn: [
+        this.release,
+        clusterSecret,
+        ...(credentials.length > 0 && args.secretStores ? [args.secretStores] : []),
+      ],
+      parent: this,
+    });
+    this.registerOutputs({ namespace: ARGOCD_NAMESPACE, rootApp: ROOT_APP });
+  }
+}

@@ -1,0 +1,183 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GITOPS_SECRETS, PINNED_REVISION_RE, type Environment, type GitOpsConfig } from "../config";
+import { bootstrapRelease, type K8sObject } from "./bootstrap";
+import { BRIDGE_CONFIG_MAP } from "./bridge";
+import { k8sLabels, policyDocument, roleName, type AwsContext } from "./common";
+import { externalSecret } from "./externalSecrets";
+import { IrsaRole, type OidcIdentity } from "./irsa";
+
+export const FLUX_NAMESPACE = "flux-system";
+export const SOURCE = "platform";
+export const KUSTOMIZE_CONTROLLER = "kustomize-controller";
+
+export interface FluxArgs {
+  ctx: AwsContext;
+  environment: Environment;
+  clusterName: string;
+  config: GitOpsConfig;
+  secretsPrefix: string;
+  bridge: pulumi.Output<Record<string, string>>;
+  oidc: OidcIdentity;
+  kmsKeyArn: pulumi.Input<string>;
+  provider: k8s.Provider;
+  clusterReady: pulumi.Input<pulumi.Resource>[];
+  secretStores?: pulumi.Resource;
+  tags: Record<string, string>;
+}
+
+/** Fixed so the KMS key policy can name it before it exists. */
+export function fluxDecryptRoleName(clusterName: string): string {
+  return roleName(clusterName, "flux-sops");
+}
+
+/** A full SHA pins a commit, a version-like ref pins a tag, anything else follows a branch. */
+export function gitRef(revision: string): Record<string, string> {
+  if (/^[0-9a-f]{40}$/.test(revision)) return { commit: revision };
+  if (PINNED_REVISION_RE.test(revision)) return { tag: revision };
+  return { branch: revision };
+}
+
+/** Helm values for the community flux2 chart: IRSA for SOPS, no RBAC aggregation, one namespace watched. */
+export function fluxValues(roleArn: pulumi.Input<string>) {
+  const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
+  return {
+    installCRDs: true,
+    // Flux objects live in flux-system; watching nothing else keeps tenants from creating Kustomizations that
+    // would reconcile with the controller's cluster-admin rights.
+    watchAllNamespaces: false,
+    // Aggregation would let namespace editors create Flux objects; the platform keeps that to Git.
+    rbac: { create: true, createAggregation: false },
+    policies: { create: true },
+    sourceController: { resources: resources("50m", "256Mi") },
+    kustomizeController: {
+      resources: resources("100m", "512Mi"),
+      serviceAccount: {
+        create: true,
+        automount: true,
+        annotations: { "eks.amazonaws.com/role-arn": roleArn },
+      },
+    },
+    helmController: { resources: resources("100m", "512Mi") },
+    notificationController: { resources: resources("20m", "64Mi") },
+    imageReflectionController: { create: true, resources: resources("20m", "128Mi") },
+    imageAutomationController: { create: true, resources: resources("20m", "128Mi") },
+  };
+}
+
+export function gitRepository(c: GitOpsConfig, labels: Record<string, string>): K8sObject {
+  return {
+    apiVersion: "source.toolkit.fluxcd.io/v1",
+    kind: "GitRepository",
+    metadata: { name: SOURCE, namespace: FLUX_NAMESPACE, labels },
+    spec: {
+      url: c.repoUrl,
+      ref: gitRef(c.targetRevision),
+      interval: c.sync.interval,
+      timeout: "60s",
+      ...(c.private ? { secretRef: { name: "gitops-repository" } } : {}),
+    },
+  };
+}
+
+/** The root Kustomization: prune, wait for health, bridge metadata substitution, SOPS through the platform key. */
+export function rootKustomization(c: GitOpsConfig, labels: Record<string, string>): K8sObject {
+  return {
+    apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+    kind: "Kustomization",
+    metadata: { name: SOURCE, namespace: FLUX_NAMESPACE, labels },
+    spec: {
+      interval: c.sync.interval,
+      retryInterval: "1m",
+      timeout: "10m",
+      path: `./${c.path}`,
+      prune: c.sync.prune,
+      wait: true,
+      sourceRef: { kind: "GitRepository", name: SOURCE },
+      decryption: { provider: "sops" },
+      postBuild: { substituteFrom: [{ kind: "ConfigMap", name: BRIDGE_CONFIG_MAP }] },
+    },
+  };
+}
+
+/**
+ * Flux from the community flux2 chart, whose CRDs arrive with the Helm release, so the GitRepository and root
+ * Kustomization can follow in the same `pulumi up`; then Flux owns everything the repository describes.
+ */
+export class Flux extends pulumi.ComponentResource {
+  readonly release: k8s.helm.v3.Release;
+  readonly root: k8s.helm.v3.Release;
+  readonly decryptRole: IrsaRole;
+
+  constructor(name: string, args: FluxArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gitops-platform:index:Flux", name, {}, opts);
+    const { config: c } = args;
+    const labels = k8sLabels(args.environment);
+    const k8sOpts = { parent: this, provider: args.provider };
+
+    // SOPS: kustomize-controller may decrypt with the platform key and do nothing else.
+    this.decryptRole = new IrsaRole(
+      `${name}-sops`,
+      {
+        oidc: args.oidc,
+        roleName: fluxDecryptRoleName(args.clusterName),
+        namespace: FLUX_NAMESPACE,
+        serviceAccount: KUSTOMIZE_CONTROLLER,
+        policy: pulumi
+          .output(args.kmsKeyArn)
+          .apply((key) =>
+            policyDocument([{ Sid: "SopsDecrypt", Effect: "Allow", Action: "kms:Decrypt", Resource: key }]),
+          ),
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+
+    const ns = new k8s.core.v1.Namespace(
+      name,
+      { metadata: { name: FLUX_NAMESPACE, labels } },
+      { ...k8sOpts, dependsOn: args.clusterReady },
+    );
+    this.release = new k8s.helm.v3.Release(
+      name,
+      {
+        name: "flux",
+        chart: "flux2",
+        version: c.flux.chartVersion,
+        repositoryOpts: { repo: "https://fluxcd-community.github.io/helm-charts" },
+        namespace: FLUX_NAMESPACE,
+        createNamespace: false,
+        values: fluxValues(this.decryptRole.arn),
+        timeout: 600,
+        atomic: true,
+        cleanupOnFail: true,
+      },
+      { ...k8sOpts, dependsOn: [ns, ...args.clusterReady] },
+    );
+    const bridge = new k8s.core.v1.ConfigMap(
+      `${name}-bridge`,
+      { metadata: { name: BRIDGE_CONFIG_MAP, namespace: FLUX_NAMESPACE, labels }, data: args.bridge },
+      { ...k8sOpts, dependsOn: [ns] },
+    );
+
+    const credentials = c.private
+      ? [
+          externalSecret({
+            name: "gitops-repository",
+            namespace: FLUX_NAMESPACE,
+            labels,
+            remoteKey: `${args.secretsPrefix}/${GITOPS_SECRETS.repository}`,
+            properties: ["username", "password"],
+          }),
+        ]
+      : [];
+    this.root = bootstrapRelease(`${name}-root`, {
+      namespace: FLUX_NAMESPACE,
+      objects: [...credentials, gitRepository(c, labels), rootKustomization(c, labels)],
+      provider: args.provider,
+      dependsOn: [this.release, bridge, ...(c.private && args.secretStores ? [args.secretStores] : [])],
+      parent: this,
+    });
+    this.registerOutputs({ namespace: FLUX_NAMESPACE, decryptRoleArn: this.decryptRole.arn });
+  }
+}

@@ -1,0 +1,199 @@
+import * as pulumi from "@pulumi/pulumi";
+import { policyDocument, roleName, type AwsContext, type PolicyDocument } from "./common";
+import { IrsaRole, type OidcIdentity } from "./irsa";
+
+export const LBC_NAMESPACE = "kube-system";
+export const LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller";
+const CLUSTER_TAG = "elbv2.k8s.aws/cluster";
+
+export interface LoadBalancerControllerArgs {
+  ctx: AwsContext;
+  clusterName: string;
+  oidc: OidcIdentity;
+  vpcId: pulumi.Input<string>;
+  tags: Record<string, string>;
+}
+
+/**
+ * What the AWS Load Balancer Controller needs, narrowed to this cluster: it may only change load balancers,
+ * target groups and security groups that carry this cluster's tag, create them only with that tag, and open
+ * node security groups only inside this VPC. Describe calls stay on "*": AWS has no resource-level form for them.
+ */
+export function loadBalancerControllerPolicy(p: {
+  partition: string;
+  region: string;
+  accountId: string;
+  clusterName: string;
+  vpcId: string;
+}): PolicyDocument {
+  const elb = (r: string) => `arn:${p.partition}:elasticloadbalancing:${p.region}:${p.accountId}:${r}`;
+  const ec2 = (r: string) => `arn:${p.partition}:ec2:${p.region}:${p.accountId}:${r}`;
+  const balancers = [elb("loadbalancer/*"), elb("targetgroup/*/*")];
+  const listeners = [elb("listener/*/*/*/*"), elb("listener-rule/*/*/*/*/*")];
+  const securityGroups = ec2("security-group/*");
+  const own = { StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG}`]: p.clusterName } };
+  const ownRequest = { StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: p.clusterName } };
+  return policyDocument([
+    {
+      Sid: "Discovery",
+      Effect: "Allow",
+      Action: [
+        "ec2:DescribeAccountAttributes",
+        "ec2:DescribeAddresses",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeInstances",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeTags",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeListenerAttributes",
+        "elasticloadbalancing:DescribeListenerCertificates",
+        "elasticloadbalancing:DescribeSSLPolicies",
+        "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        "elasticloadbalancing:DescribeTargetHealth",
+        "elasticloadbalancing:DescribeTags",
+        "acm:ListCertificates",
+        "iam:ListServerCertificates",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "Certificates",
+      Effect: "Allow",
+      Action: "acm:DescribeCertificate",
+      Resource: `arn:${p.partition}:acm:${p.region}:${p.accountId}:certificate/*`,
+    },
+    {
+      Sid: "ElbServiceLinkedRole",
+      Effect: "Allow",
+      Action: "iam:CreateServiceLinkedRole",
+      Resource: `arn:${p.partition}:iam::${p.accountId}:role/aws-service-role/elasticloadbalancing.amazonaws.com/*`,
+      Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
+    },
+    {
+      Sid: "CreateSecurityGroupsInThisVpc",
+      Effect: "Allow",
+      Action: "ec2:CreateSecurityGroup",
+      Resource: ec2(`vpc/${p.vpcId}`),
+    },
+    {
+      Sid: "CreateOwnSecurityGroups",
+      Effect: "Allow",
+      Action: ["ec2:CreateSecurityGroup", "ec2:CreateTags"],
+      Resource: securityGroups,
+      Condition: ownRequest,
+    },
+    {
+      Sid: "ManageOwnSecurityGroups",
+      Effect: "Allow",
+      Action: [
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:DeleteSecurityGroup",
+        "ec2:CreateTags",
+        "ec2:DeleteTags",
+      ],
+      Resource: securityGroups,
+      Condition: own,
+    },
+    {
+      // Node security groups are not the controller's, but it must let load balancer traffic reach the nodes.
+      Sid: "OpenNodeSecurityGroupsInThisVpc",
+      Effect: "Allow",
+      Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+      Resource: securityGroups,
+      Condition: { ArnEquals: { "ec2:Vpc": ec2(`vpc/${p.vpcId}`) } },
+    },
+    {
+      Sid: "CreateOwnLoadBalancers",
+      Effect: "Allow",
+      Action: [
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:AddTags",
+      ],
+      Resource: balancers,
+      Condition: ownRequest,
+    },
+    {
+      Sid: "ManageOwnLoadBalancers",
+      Effect: "Allow",
+      Action: [
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:SetIpAddressType",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:SetSubnets",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:RegisterTargets",
+        "elasticloadbalancing:DeregisterTargets",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:CreateListener",
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:RemoveTags",
+      ],
+      Resource: balancers,
+      Condition: own,
+    },
+    {
+      // Listeners and rules live under a load balancer the statements above already confine to this cluster.
+      Sid: "ManageListenersAndRules",
+      Effect: "Allow",
+      Action: [
+        "elasticloadbalancing:CreateRule",
+        "elasticloadbalancing:DeleteRule",
+        "elasticloadbalancing:ModifyRule",
+        "elasticloadbalancing:SetRulePriorities",
+        "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:ModifyListenerAttributes",
+        "elasticloadbalancing:DeleteListener",
+        "elasticloadbalancing:AddListenerCertificates",
+        "elasticloadbalancing:RemoveListenerCertificates",
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:RemoveTags",
+      ],
+      Resource: listeners,
+    },
+  ]);
+}
+
+/** The AWS side of the AWS Load Balancer Controller, which the GitOps repository installs. */
+export class LoadBalancerController extends pulumi.ComponentResource {
+  readonly role: IrsaRole;
+
+  constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gitops-platform:index:LoadBalancerController", name, {}, opts);
+    const { ctx } = args;
+    this.role = new IrsaRole(
+      name,
+      {
+        oidc: args.oidc,
+        roleName: roleName(args.clusterName, "aws-lb-controller"),
+        namespace: LBC_NAMESPACE,
+        serviceAccount: LBC_SERVICE_ACCOUNT,
+        policy: pulumi
+          .all([ctx.partition, ctx.accountId, args.vpcId])
+          .apply(([partition, accountId, vpcId]) =>
+            loadBalancerControllerPolicy({
+              partition,
+              accountId,
+              vpcId,
+              region: ctx.region,
+              clusterName: args.clusterName,
+            }),
+          ),
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ roleArn: this.role.arn });
+  }
+}
