@@ -124,6 +124,15 @@ export interface ExternalSecretsConfig {
   replicas: number;
   /** Secrets Manager entries (names under the prefix) the stack creates empty, for a person to fill. */
   seedSecrets: string[];
+  /** The seed secrets already exist (a rebuild): read them, create and manage nothing. */
+  adoptSeedSecrets: boolean;
+}
+
+/** A standby region a prod environment can be rebuilt in (see docs/disaster-recovery.md). */
+export interface DrConfig {
+  standbyRegion: string;
+  /** The name the rebuilt environment takes there; IAM is global, so it cannot reuse this one's role names. */
+  standbyName: string;
 }
 
 export interface PlatformConfig {
@@ -139,6 +148,7 @@ export interface PlatformConfig {
   access: AccessConfig;
   gitops: GitOpsConfig;
   externalSecrets: ExternalSecretsConfig;
+  dr?: DrConfig;
 }
 
 export class ConfigError extends Error {
@@ -236,6 +246,7 @@ export const DEFAULTS: Record<Environment, Defaults> = {
       allowedNamespaces: PLATFORM_NAMESPACES,
       replicas: 1,
       seedSecrets: [],
+      adoptSeedSecrets: false,
     },
   },
   staging: {
@@ -273,6 +284,7 @@ export const DEFAULTS: Record<Environment, Defaults> = {
       allowedNamespaces: PLATFORM_NAMESPACES,
       replicas: 2,
       seedSecrets: [],
+      adoptSeedSecrets: false,
     },
   },
   prod: {
@@ -310,6 +322,7 @@ export const DEFAULTS: Record<Environment, Defaults> = {
       allowedNamespaces: PLATFORM_NAMESPACES,
       replicas: 2,
       seedSecrets: [],
+      adoptSeedSecrets: false,
     },
   },
 };
@@ -341,6 +354,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     "access",
     "gitops",
     "externalSecrets",
+    "dr",
   ];
   for (const key of Object.keys(raw)) {
     if (!allowedTop.includes(key))
@@ -385,6 +399,14 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
   v.known("kms", kmsRaw, ["deletionWindowDays", "multiRegion", "existingKeyArn"]);
   if (kmsRaw.existingKeyArn !== undefined) {
     kms.existingKeyArn = v.string("kms.existingKeyArn", kmsRaw.existingKeyArn, KMS_ARN_RE, "a KMS key ARN");
+    const keyRegion = KMS_ARN_RE.exec(kms.existingKeyArn)?.[2];
+    if (keyRegion && keyRegion !== region) {
+      v.fail(
+        "kms.existingKeyArn",
+        kms.existingKeyArn,
+        `must be a key in ${region}: EKS and Secrets Manager use keys of their own region (for a standby region, the multi-Region replica there)`,
+      );
+    }
   }
 
   const clusterRaw = v.object("cluster", raw.cluster, d.cluster);
@@ -466,6 +488,8 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     environment,
   );
 
+  const dr =
+    raw.dr === undefined ? undefined : resolveDr(v, v.object("dr", raw.dr, {}), { region, name, kms });
   const needsSecrets = [gitops.private && "gitops.private", gitops.argocd.sso && "gitops.argocd.sso"].filter(
     Boolean,
   );
@@ -500,6 +524,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     access,
     gitops,
     externalSecrets,
+    ...(dr ? { dr } : {}),
   };
 }
 
@@ -814,6 +839,45 @@ function resolveWindows(v: Validator, raw: Json): SyncWindow[] {
 const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SECRET_PATH_RE = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
 
+function resolveDr(
+  v: Validator,
+  raw: Record<string, Json>,
+  here: { region: string | undefined; name: string; kms: KmsConfig },
+): DrConfig {
+  v.known("dr", raw, ["standbyRegion", "standbyName"]);
+  const standbyRegion = v.string(
+    "dr.standbyRegion",
+    raw.standbyRegion,
+    REGION_RE,
+    "an AWS region such as eu-central-1",
+  );
+  if (standbyRegion === here.region) v.fail("dr.standbyRegion", standbyRegion, "must differ from aws:region");
+  const standbyName = v.string(
+    "dr.standbyName",
+    raw.standbyName,
+    NAME_RE,
+    "3-32 lowercase letters, digits, '-'",
+  );
+  if (standbyName === here.name) {
+    v.fail("dr.standbyName", standbyName, "must differ from gitops-platform:name: IAM role names are global");
+  }
+  if (!here.kms.multiRegion) {
+    v.fail(
+      "kms.multiRegion",
+      false,
+      "must be true with dr: the standby region decrypts with a replica of this key",
+    );
+  }
+  if (here.kms.existingKeyArn) {
+    v.fail(
+      "dr",
+      raw,
+      "cannot be combined with kms.existingKeyArn: the stack that creates the key replicates it",
+    );
+  }
+  return { standbyRegion, standbyName };
+}
+
 function resolveExternalSecrets(
   v: Validator,
   raw: Record<string, Json>,
@@ -873,6 +937,7 @@ function resolveExternalSecrets(
     allowedNamespaces,
     replicas,
     seedSecrets,
+    adoptSeedSecrets: v.bool("externalSecrets.adoptSeedSecrets", raw.adoptSeedSecrets),
   };
 }
 

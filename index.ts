@@ -5,10 +5,10 @@ import { GITOPS_SECRETS, rawNamespace, resolveConfig } from "./config";
 import { ArgoCd } from "./components/argocd";
 import { bridgeMetadata, type AddonIdentity } from "./components/bridge";
 import { Cluster } from "./components/cluster";
-import { baseTags, roleArn, roleName, type AwsContext } from "./components/common";
-import { ExternalSecrets, externalSecretsRoleName } from "./components/externalSecrets";
-import { Flux, fluxDecryptRoleName } from "./components/flux";
-import { PlatformKey, type KeyUse } from "./components/kms";
+import { baseTags, type AwsContext } from "./components/common";
+import { ExternalSecrets } from "./components/externalSecrets";
+import { Flux } from "./components/flux";
+import { PlatformKey, platformKeyUses, platformLogGroups } from "./components/kms";
 import {
   LBC_NAMESPACE,
   LBC_SERVICE_ACCOUNT,
@@ -25,30 +25,9 @@ const ctx: AwsContext = {
   region: cfg.region,
 };
 const tags = baseTags(cfg.environment, cfg.tags);
-const logGroups = {
-  controlPlane: `/aws/eks/${cfg.name}/cluster`,
-  flowLogs: `/aws/vpc/${cfg.name}/flow-logs`,
-};
+const logGroups = platformLogGroups(cfg.name);
 const prod = cfg.environment === "prod";
-
-// Every workload role that may use the key, named before it exists; see components/kms.ts.
-const workloadKeyUses: KeyUse[] = [];
-if (cfg.externalSecrets.enabled) {
-  workloadKeyUses.push({
-    sid: "ExternalSecretsDecryptViaSecretsManagerAndSsm",
-    roleArns: [roleArn(ctx, externalSecretsRoleName(cfg.name))],
-    actions: ["kms:Decrypt"],
-    viaServices: ["secretsmanager", "ssm"],
-  });
-}
-if (cfg.gitops.engine === "flux") {
-  // SOPS calls KMS directly, so there is no service to restrict the use to.
-  workloadKeyUses.push({
-    sid: "FluxSopsDecrypt",
-    roleArns: [roleArn(ctx, fluxDecryptRoleName(cfg.name))],
-    actions: ["kms:Decrypt"],
-  });
-}
+const workloads = { externalSecrets: cfg.externalSecrets.enabled, flux: cfg.gitops.engine === "flux" };
 
 const key = new PlatformKey(cfg.name, {
   ctx,
@@ -59,30 +38,13 @@ const key = new PlatformKey(cfg.name, {
   adminRoleArns: cfg.access.adminRoleArns,
   secretWriterRoleArns: cfg.access.deployerRoleArns,
   logGroupNames: Object.values(logGroups),
-  uses: [
-    {
-      sid: "EksClusterSecretsEncryption",
-      roleArns: [roleArn(ctx, roleName(cfg.name, "cluster"))],
-      actions: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey", "kms:CreateGrant"],
-    },
-    {
-      // Managed node groups launch through the Auto Scaling service-linked role, which encrypts root volumes.
-      sid: "NodeVolumesViaEc2",
-      roleArns: [
-        pulumi.interpolate`arn:${ctx.partition}:iam::${ctx.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
-      ],
-      actions: [
-        "kms:Encrypt",
-        "kms:Decrypt",
-        "kms:ReEncrypt*",
-        "kms:GenerateDataKey*",
-        "kms:DescribeKey",
-        "kms:CreateGrant",
-      ],
-      viaServices: ["ec2"],
-    },
-    ...workloadKeyUses,
-  ],
+  uses: platformKeyUses(ctx, cfg.name, workloads),
+  // The standby environment has its own name, so its own roles and log groups: see docs/disaster-recovery.md.
+  replica: cfg.dr && {
+    region: cfg.dr.standbyRegion,
+    logGroupNames: Object.values(platformLogGroups(cfg.dr.standbyName)),
+    uses: platformKeyUses(ctx, cfg.dr.standbyName, workloads),
+  },
   retain: prod,
   tags,
 });
@@ -103,6 +65,7 @@ const cluster = new Cluster(cfg.name, {
   nodeGroups: cfg.nodeGroups,
   access: cfg.access,
   privateSubnetIds: network.privateSubnetIds,
+  networkReady: network.dependencies,
   logGroupName: logGroups.controlPlane,
   kmsKeyArn: key.keyArn,
   tags,
@@ -122,6 +85,8 @@ const externalSecrets = cfg.externalSecrets.enabled
         ...(cfg.gitops.private ? [GITOPS_SECRETS.repository] : []),
         ...(cfg.gitops.argocd.sso ? [GITOPS_SECRETS.argocdOidc] : []),
       ],
+      replicaRegion: cfg.dr &&
+        key.replicaKeyArn && { region: cfg.dr.standbyRegion, kmsKeyArn: key.replicaKeyArn },
       tags,
     })
   : undefined;
@@ -203,3 +168,4 @@ export const gitopsRoot = {
 export const loadBalancerControllerRoleArn = loadBalancerController.role.arn;
 export const fluxDecryptRoleArn = engine instanceof Flux ? engine.decryptRole.arn : undefined;
 export const bridgeMetadataKeys = bridge.apply((b) => Object.keys(b).sort());
+export const kmsReplicaKeyArn = key.replicaKeyArn;

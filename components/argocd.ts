@@ -28,7 +28,7 @@ export interface ArgoCdArgs {
   bridge: pulumi.Output<Record<string, string>>;
   provider: k8s.Provider;
   clusterReady: pulumi.Input<pulumi.Resource>[];
-  /** The ClusterSecretStores, when credentials come from Secrets Manager. */
+  /** The ClusterSecretStores: the repository's apps read their secrets through them. */
   secretStores?: pulumi.Resource;
 }
 
@@ -216,7 +216,8 @@ export class ArgoCd extends pulumi.ComponentResource {
       dependsOn: [
         this.release,
         clusterSecret,
-        ...(credentials.length > 0 && args.secretStores ? [args.secretStores] : []),
+        // The repository's apps read secrets through the stores, and on destroy must go before them.
+        ...(args.secretStores ? [args.secretStores] : []),
       ],
       parent: this,
     });

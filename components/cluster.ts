@@ -21,6 +21,11 @@ export interface ClusterArgs {
   nodeGroups: Record<string, NodeGroupConfig>;
   access: AccessConfig;
   privateSubnetIds: pulumi.Input<string>[];
+  /**
+   * Routes, NAT gateways and associations: nodes need egress to join, and on destroy the controllers still
+   * running on them need it to delete what they created in AWS (load balancers) before the network goes.
+   */
+  networkReady: pulumi.Resource[];
   /** Created before the control plane so that EKS never creates its own unencrypted log group. */
   logGroupName: string;
   kmsKeyArn: pulumi.Input<string>;
@@ -32,7 +37,10 @@ export class Cluster extends pulumi.ComponentResource {
   readonly cluster: aws.eks.Cluster;
   readonly oidc: OidcIdentity;
   readonly nodeGroups: aws.eks.NodeGroup[];
-  /** Everything Helm releases must wait for: nodes to schedule on and every add-on (DNS included). */
+  /**
+   * Everything Helm releases wait for: nodes to schedule on and every add-on. DNS included, though an install
+   * would not need it: on destroy the controllers must still resolve AWS endpoints while they clean up.
+   */
   readonly ready: pulumi.Resource[];
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
@@ -224,7 +232,7 @@ export class Cluster extends pulumi.ComponentResource {
         },
         {
           parent: this,
-          dependsOn: [...nodePolicies, ...early],
+          dependsOn: [...nodePolicies, ...early, ...args.networkReady],
           ignoreChanges: ["scalingConfig.desiredSize"],
         },
       );

@@ -24,6 +24,8 @@ export interface ExternalSecretsArgs {
   clusterReady: pulumi.Input<pulumi.Resource>[];
   /** Extra Secrets Manager entries to create without a value (e.g. the GitOps repository credentials). */
   extraSeedSecrets: string[];
+  /** Replicate the seed secrets to a standby region, encrypted there by the key's replica. */
+  replicaRegion?: { region: string; kmsKeyArn: pulumi.Input<string> };
   tags: Record<string, string>;
 }
 
@@ -148,7 +150,9 @@ export class ExternalSecrets extends pulumi.ComponentResource {
     const labels = k8sLabels(args.environment);
     this.namespace = c.namespace;
 
-    this.seedSecrets = [...c.seedSecrets, ...args.extraSeedSecrets].map(
+    // A rebuild adopts the entries the previous environment left (retained on delete, or replicated here).
+    const seeds = c.adoptSeedSecrets ? [] : [...c.seedSecrets, ...args.extraSeedSecrets];
+    this.seedSecrets = seeds.map(
       (secret) =>
         new aws.secretsmanager.Secret(
           `${name}-${secret.replace(/\//g, "-")}`,
@@ -157,6 +161,9 @@ export class ExternalSecrets extends pulumi.ComponentResource {
             description: `Set by a person, never by Pulumi: aws secretsmanager put-secret-value --secret-id ${c.prefix}/${secret}`,
             kmsKeyId: args.kmsKeyArn,
             recoveryWindowInDays: prod ? 30 : 7,
+            replicas: args.replicaRegion
+              ? [{ region: args.replicaRegion.region, kmsKeyId: args.replicaRegion.kmsKeyArn }]
+              : undefined,
             tags: args.tags,
           },
           { parent: this, retainOnDelete: prod },

@@ -93,6 +93,8 @@ export function rootKustomization(c: GitOpsConfig, labels: Record<string, string
       path: `./${c.path}`,
       prune: c.sync.prune,
       wait: true,
+      // On destroy, the root waits until everything it applied is gone, while Flux and the nodes still run.
+      deletionPolicy: "WaitForTermination",
       sourceRef: { kind: "GitRepository", name: SOURCE },
       decryption: { provider: "sops" },
       postBuild: { substituteFrom: [{ kind: "ConfigMap", name: BRIDGE_CONFIG_MAP }] },
@@ -175,7 +177,7 @@ export class Flux extends pulumi.ComponentResource {
       namespace: FLUX_NAMESPACE,
       objects: [...credentials, gitRepository(c, labels), rootKustomization(c, labels)],
       provider: args.provider,
-      dependsOn: [this.release, bridge, ...(c.private && args.secretStores ? [args.secretStores] : [])],
+      dependsOn: [this.release, bridge, ...(args.secretStores ? [args.secretStores] : [])],
       parent: this,
     });
     this.registerOutputs({ namespace: FLUX_NAMESPACE, decryptRoleArn: this.decryptRole.arn });

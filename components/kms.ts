@@ -1,6 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, policyJson, type AwsContext, type PolicyDocument, type Statement } from "./common";
+import {
+  policyDocument,
+  policyJson,
+  roleArn,
+  roleName,
+  type AwsContext,
+  type PolicyDocument,
+  type Statement,
+} from "./common";
+import { externalSecretsRoleName } from "./externalSecrets";
+import { fluxDecryptRoleName } from "./flux";
 
 /** One use of the key by roles of this platform, granted by exact role ARN in the key policy. */
 export interface KeyUse {
@@ -26,6 +36,11 @@ export interface PlatformKeyArgs {
   uses: KeyUse[];
   /** prod: protect the key and keep it when the stack is destroyed. */
   retain: boolean;
+  /**
+   * A replica of this multi-Region key in a standby region, with the key policy the environment rebuilt there
+   * needs (its own role names, log groups and regional services).
+   */
+  replica?: { region: string; logGroupNames: string[]; uses: KeyUse[] };
   tags: Record<string, string>;
 }
 
@@ -124,33 +139,79 @@ export function keyPolicy(p: KeyPolicyInputs): PolicyDocument {
   return policyDocument(statements);
 }
 
+/** The log groups an environment encrypts with the key; named here so the key policy can name them first. */
+export function platformLogGroups(name: string) {
+  return { controlPlane: `/aws/eks/${name}/cluster`, flowLogs: `/aws/vpc/${name}/flow-logs` };
+}
+
+/**
+ * Every role of an environment that may use the key, by the deterministic names its components give them:
+ * the EKS cluster role, the Auto Scaling service-linked role (node volumes) and the workloads that decrypt.
+ */
+export function platformKeyUses(
+  ctx: AwsContext,
+  name: string,
+  workloads: { externalSecrets: boolean; flux: boolean },
+): KeyUse[] {
+  const uses: KeyUse[] = [
+    {
+      sid: "EksClusterSecretsEncryption",
+      roleArns: [roleArn(ctx, roleName(name, "cluster"))],
+      actions: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey", "kms:CreateGrant"],
+    },
+    {
+      // Managed node groups launch through the Auto Scaling service-linked role, which encrypts root volumes.
+      sid: "NodeVolumesViaEc2",
+      roleArns: [roleArn(ctx, "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")],
+      actions: [...DATA_ACTIONS, "kms:CreateGrant"],
+      viaServices: ["ec2"],
+    },
+  ];
+  if (workloads.externalSecrets) {
+    uses.push({
+      sid: "ExternalSecretsDecryptViaSecretsManagerAndSsm",
+      roleArns: [roleArn(ctx, externalSecretsRoleName(name))],
+      actions: ["kms:Decrypt"],
+      viaServices: ["secretsmanager", "ssm"],
+    });
+  }
+  if (workloads.flux) {
+    // SOPS calls KMS directly, so there is no service to restrict the use to.
+    uses.push({
+      sid: "FluxSopsDecrypt",
+      roleArns: [roleArn(ctx, fluxDecryptRoleName(name))],
+      actions: ["kms:Decrypt"],
+    });
+  }
+  return uses;
+}
+
 /** The platform's customer-managed KMS key: EKS secrets, log groups, node volumes and AWS secrets. */
 export class PlatformKey extends pulumi.ComponentResource {
   readonly keyArn: pulumi.Output<string>;
   readonly key?: aws.kms.Key;
+  readonly replicaKeyArn?: pulumi.Output<string>;
 
   constructor(name: string, args: PlatformKeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-platform:index:PlatformKey", name, {}, opts);
-    if (args.existingKeyArn) {
-      this.keyArn = pulumi.output(args.existingKeyArn);
-    } else {
-      const policy = pulumi
-        .all([
-          args.ctx.accountId,
-          args.ctx.partition,
-          pulumi.all(args.uses.map((u) => pulumi.all(u.roleArns))),
-        ])
+    const policyFor = (region: string, logGroupNames: string[], uses: KeyUse[]) =>
+      pulumi
+        .all([args.ctx.accountId, args.ctx.partition, pulumi.all(uses.map((u) => pulumi.all(u.roleArns)))])
         .apply(([accountId, partition, useArns]) =>
           keyPolicy({
             accountId,
             partition,
-            region: args.ctx.region,
+            region,
             adminRoleArns: args.adminRoleArns,
             secretWriterRoleArns: args.secretWriterRoleArns,
-            logGroupNames: args.logGroupNames,
-            uses: args.uses.map((u, i) => ({ ...u, roleArns: useArns[i] })),
+            logGroupNames,
+            uses: uses.map((u, i) => ({ ...u, roleArns: useArns[i] })),
           }),
         );
+    if (args.existingKeyArn) {
+      this.keyArn = pulumi.output(args.existingKeyArn);
+    } else {
+      const policy = policyFor(args.ctx.region, args.logGroupNames, args.uses);
       this.key = new aws.kms.Key(
         name,
         {
@@ -166,6 +227,25 @@ export class PlatformKey extends pulumi.ComponentResource {
       );
       new aws.kms.Alias(name, { name: `alias/${args.alias}`, targetKeyId: this.key.keyId }, { parent: this });
       this.keyArn = this.key.arn;
+      if (args.replica) {
+        const { region, logGroupNames, uses } = args.replica;
+        const provider = new aws.Provider(
+          `${name}-${region}`,
+          { region: region as aws.Region },
+          { parent: this },
+        );
+        this.replicaKeyArn = new aws.kms.ReplicaKey(
+          `${name}-${region}`,
+          {
+            primaryKeyArn: this.key.arn,
+            description: `Replica of ${args.alias} for a rebuild in ${region}`,
+            deletionWindowInDays: args.deletionWindowDays,
+            policy: policyJson(policyFor(region, logGroupNames, uses)),
+            tags: args.tags,
+          },
+          { parent: this, provider, protect: args.retain, retainOnDelete: args.retain },
+        ).arn;
+      }
     }
     this.registerOutputs({ keyArn: this.keyArn });
   }

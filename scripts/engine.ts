@@ -107,7 +107,14 @@ function computedState(
         ],
       };
     case "aws:kms/key:Key": {
-      const keyId = `${hex(name, 8)}-${hex(name + 1, 4)}-${hex(name + 2, 4)}-${hex(name + 3, 4)}-${hex(name + 4, 12)}`;
+      const keyId = inputs.multiRegion
+        ? `mrk-${hex(name, 32)}`
+        : `${hex(name, 8)}-${hex(name + 1, 4)}-${hex(name + 2, 4)}-${hex(name + 3, 4)}-${hex(name + 4, 12)}`;
+      return { ...base, keyId, arn: `arn:aws:kms:${region}:${account}:key/${keyId}` };
+    }
+    case "aws:kms/replicaKey:ReplicaKey": {
+      // Same key id as the primary, in the replica's region.
+      const keyId = String(inputs.primaryKeyArn).split("/").pop();
       return { ...base, keyId, arn: `arn:aws:kms:${region}:${account}:key/${keyId}` };
     }
     case "aws:iam/role:Role":
@@ -191,12 +198,19 @@ export async function runProgram(stack: string, config: Record<string, string>):
 async function runOnce(stack: string, config: Record<string, string>): Promise<StackRun> {
   const region = config["aws:region"] ?? "eu-west-1";
   const account = accountOf(config);
+  // Resources created through an explicit AWS provider (a standby region) live in that provider's region.
+  const providerRegions = new Map<string, string>();
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({
-        id: args.custom ? `${args.name}-${hex(args.type + args.name, 8)}` : undefined,
-        state: args.custom ? computedState(args.type, args.name, args.inputs, account, region) : {},
-      }),
+      newResource: (args) => {
+        if (args.type === "pulumi:providers:aws") providerRegions.set(args.name, String(args.inputs.region));
+        const providerName = args.provider?.split("::")[3];
+        const where = (providerName && providerRegions.get(providerName)) ?? region;
+        return {
+          id: args.custom ? `${args.name}-${hex(args.type + args.name, 8)}` : undefined,
+          state: args.custom ? computedState(args.type, args.name, args.inputs, account, where) : {},
+        };
+      },
       call: (args) => {
         const answer = INVOKES[args.token];
         // Failing here, rather than returning nothing, turns a missing mock into an error instead of a hang.

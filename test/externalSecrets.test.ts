@@ -82,7 +82,10 @@ for (const stackName of ["dev", "prod"] as const) {
         assert.deepEqual(spec.provider.aws.auth, {
           jwt: { serviceAccountRef: { name: "external-secrets", namespace: "external-secrets" } },
         });
-        assert.deepEqual(spec.conditions, [{ namespaces: ["argocd", "flux-system", "external-secrets"] }]);
+        // The stack files let the example app (podinfo) use the stores too.
+        assert.deepEqual(spec.conditions, [
+          { namespaces: ["argocd", "flux-system", "external-secrets", "podinfo"] },
+        ]);
       }
       const misspelt = structuredClone(docs[0]) as Record<string, any>;
       misspelt.spec.conditionz = misspelt.spec.conditions;

@@ -20,7 +20,6 @@ import { isBuiltinKind, validateBuiltinObject } from "./lib/k8s-schema";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
 
 type Obj = Record<string, unknown>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
 const GITOPS = path.join(REPO_ROOT, "gitops");
