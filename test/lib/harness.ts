@@ -1,5 +1,6 @@
 // Test-side view of the offline engine: run a stack and look resources up by type and name.
 import { buildStack as build, type CapturedResource, type StackRun } from "../../scripts/engine";
+import { dependencyGraph, transitiveDependencies } from "../../scripts/plan";
 
 export type { CapturedResource, StackRun };
 
@@ -7,7 +8,7 @@ export interface Stack extends StackRun {
   ofType(type: string): CapturedResource[];
   one(type: string, nameFragment?: string): CapturedResource;
   byUrn(urn: string): CapturedResource;
-  /** Transitive dependencies of a resource (explicit and through inputs, plus its parents' dependencies). */
+  /** Whether `dependent` (a custom resource) waits, directly or transitively, for `dependency` to exist. */
   dependsOn(dependent: CapturedResource, dependency: CapturedResource): boolean;
 }
 
@@ -15,8 +16,8 @@ export async function buildStack(stack: string, overrides?: Record<string, unkno
   const run = await build(stack, overrides);
   const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
   const ofType = (type: string) => run.resources.filter((r) => r.type === type);
-  const children = (urn: string): CapturedResource[] =>
-    run.resources.filter((r) => r.parent === urn).flatMap((c) => [c, ...children(c.urn)]);
+  const descendants = (urn: string): CapturedResource[] =>
+    run.resources.filter((r) => r.parent === urn).flatMap((c) => [c, ...descendants(c.urn)]);
   return {
     ...run,
     ofType,
@@ -35,23 +36,17 @@ export async function buildStack(stack: string, overrides?: Record<string, unkno
       return r;
     },
     dependsOn(dependent, dependency) {
-      // A dependency on a component means a dependency on everything inside it.
-      const targets = new Set([dependency.urn]);
-      const seen = new Set<string>();
-      const stack = [dependent.urn];
-      while (stack.length > 0) {
-        const urn = stack.pop() as string;
-        if (seen.has(urn)) continue;
-        seen.add(urn);
-        const r = byUrn.get(urn);
-        if (!r) continue;
-        for (const d of r.dependencies) {
-          if (targets.has(d)) return true;
-          stack.push(d);
-          for (const c of children(d)) if (c.urn === dependency.urn) return true;
-        }
-      }
-      return false;
+      // The same graph the offline plan computes: explicit and input dependencies, where depending on a
+      // component means depending on its descendants and on what the component itself waits for.
+      const graph = dependencyGraph(run.resources);
+      const waitsFor = transitiveDependencies(graph, dependent.urn);
+      const targets = dependency.custom
+        ? [dependency.urn]
+        : descendants(dependency.urn)
+            .filter((r) => r.custom)
+            .map((r) => r.urn);
+      if (targets.length === 0) throw new Error(`${dependency.urn} has no resources to depend on`);
+      return targets.every((t) => waitsFor.has(t));
     },
   };
 }
