@@ -62,6 +62,8 @@ export interface AccessConfig {
   deployerRoleArns: string[];
   /** Read-only cluster access. */
   viewerRoleArns: string[];
+  /** May write secret values (with the admins) through Secrets Manager / Parameter Store; no cluster access. */
+  secretWriterRoleArns: string[];
 }
 
 /** An ArgoCD sync window on the platform AppProject (cron schedule, in the window's time zone). */
@@ -450,22 +452,25 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
 
   const nodeGroups = resolveNodeGroups(v, raw.nodeGroups ?? d.nodeGroups, prod);
 
-  const accessRaw = v.object("access", raw.access, {
-    adminRoleArns: [],
-    deployerRoleArns: [],
-    viewerRoleArns: [],
-  });
-  v.known("access", accessRaw, ["adminRoleArns", "deployerRoleArns", "viewerRoleArns"]);
+  const accessKeys: Array<keyof AccessConfig> = [
+    "adminRoleArns",
+    "deployerRoleArns",
+    "viewerRoleArns",
+    "secretWriterRoleArns",
+  ];
+  const accessRaw = v.object("access", raw.access, {});
+  v.known("access", accessRaw, accessKeys);
   const roleList = (key: keyof AccessConfig) => {
-    const list = v.stringList(`access.${key}`, accessRaw[key]);
+    const list = v.stringList(`access.${key}`, accessRaw[key] ?? []);
     list.forEach((arn, i) => v.string(`access.${key}[${i}]`, arn, ROLE_ARN_RE, "an IAM role ARN"));
     return list;
   };
-  const access: AccessConfig = {
-    adminRoleArns: roleList("adminRoleArns"),
-    deployerRoleArns: roleList("deployerRoleArns"),
-    viewerRoleArns: roleList("viewerRoleArns"),
-  };
+  const access = Object.fromEntries(accessKeys.map((k) => [k, roleList(k)])) as unknown as AccessConfig;
+  // Each role gets one EKS access entry; EKS refuses a second one for the same principal.
+  const entries = [...access.adminRoleArns, ...access.deployerRoleArns, ...access.viewerRoleArns];
+  for (const arn of new Set(entries.filter((a, i) => entries.indexOf(a) !== i))) {
+    v.fail("access", arn, "must list a role in only one of adminRoleArns, deployerRoleArns, viewerRoleArns");
+  }
   if (access.adminRoleArns.length === 0) {
     v.fail(
       "access.adminRoleArns",

@@ -36,7 +36,8 @@ const key = new PlatformKey(cfg.name, {
   multiRegion: cfg.kms.multiRegion,
   existingKeyArn: cfg.kms.existingKeyArn,
   adminRoleArns: cfg.access.adminRoleArns,
-  secretWriterRoleArns: cfg.access.deployerRoleArns,
+  secretWriterRoleArns: cfg.access.secretWriterRoleArns,
+  deployerRoleArns: cfg.access.deployerRoleArns,
   logGroupNames: Object.values(logGroups),
   uses: platformKeyUses(ctx, cfg.name, workloads),
   // The standby environment has its own name, so its own roles and log groups: see docs/disaster-recovery.md.

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AccessConfig, ClusterConfig, NodeGroupConfig } from "../config";
-import { policyDocument, policyJson, roleName, type AwsContext } from "./common";
+import { policyDocument, policyJson, roleName, ROLES, type AwsContext } from "./common";
 import { IrsaRole, type OidcIdentity } from "./irsa";
 
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -54,7 +54,7 @@ export class Cluster extends pulumi.ComponentResource {
     const clusterRole = new aws.iam.Role(
       `${name}-cluster`,
       {
-        name: roleName(clusterName, "cluster"),
+        name: roleName(clusterName, ROLES.cluster),
         assumeRolePolicy: JSON.stringify(
           policyDocument([
             {
@@ -133,7 +133,7 @@ export class Cluster extends pulumi.ComponentResource {
       `${name}-vpc-cni`,
       {
         oidc: this.oidc,
-        roleName: roleName(clusterName, "vpc-cni"),
+        roleName: roleName(clusterName, ROLES.vpcCni),
         namespace: "kube-system",
         serviceAccount: "aws-node",
         managedPolicyArns: [managed("AmazonEKS_CNI_Policy")],
@@ -163,7 +163,7 @@ export class Cluster extends pulumi.ComponentResource {
     const nodeRole = new aws.iam.Role(
       `${name}-node`,
       {
-        name: roleName(clusterName, "node"),
+        name: roleName(clusterName, ROLES.node),
         assumeRolePolicy: JSON.stringify(
           policyDocument([
             { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },

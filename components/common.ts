@@ -24,6 +24,20 @@ export function roleName(platform: string, purpose: string): string {
   return name;
 }
 
+/** The purpose part of every role an environment creates: `<name>-<purpose>`. */
+export const ROLES = {
+  cluster: "cluster",
+  node: "node",
+  vpcCni: "vpc-cni",
+  externalSecrets: "external-secrets",
+  fluxSops: "flux-sops",
+  loadBalancerController: "aws-lb-controller",
+} as const;
+
+/** Auto Scaling launches managed node groups' instances; it is a service-linked role with a fixed path. */
+export const AUTOSCALING_SERVICE_ROLE =
+  "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling";
+
 export function roleArn(ctx: AwsContext, name: string): pulumi.Output<string> {
   return pulumi.interpolate`arn:${ctx.partition}:iam::${ctx.accountId}:role/${name}`;
 }

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment, ExternalSecretsConfig } from "../config";
 import { bootstrapRelease, type K8sObject } from "./bootstrap";
-import { k8sLabels, policyDocument, roleName, type AwsContext, type PolicyDocument } from "./common";
+import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext, type PolicyDocument } from "./common";
 import { IrsaRole, type OidcIdentity } from "./irsa";
 
 export const SERVICE_ACCOUNT = "external-secrets";
@@ -27,11 +27,6 @@ export interface ExternalSecretsArgs {
   /** Replicate the seed secrets to a standby region, encrypted there by the key's replica. */
   replicaRegion?: { region: string; kmsKeyArn: pulumi.Input<string> };
   tags: Record<string, string>;
-}
-
-/** The role name, fixed so the KMS key policy can name it before the cluster (and so the role) exists. */
-export function externalSecretsRoleName(clusterName: string): string {
-  return roleName(clusterName, "external-secrets");
 }
 
 /** Read-only access to this environment's prefix in Secrets Manager and Parameter Store, decrypting via those services only. */
@@ -174,7 +169,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
       name,
       {
         oidc: args.oidc,
-        roleName: externalSecretsRoleName(args.clusterName),
+        roleName: roleName(args.clusterName, ROLES.externalSecrets),
         namespace: c.namespace,
         serviceAccount: SERVICE_ACCOUNT,
         policy: pulumi

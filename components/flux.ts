@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GITOPS_SECRETS, PINNED_REVISION_RE, type Environment, type GitOpsConfig } from "../config";
 import { bootstrapRelease, type K8sObject } from "./bootstrap";
 import { BRIDGE_CONFIG_MAP } from "./bridge";
-import { k8sLabels, policyDocument, roleName, type AwsContext } from "./common";
+import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext } from "./common";
 import { externalSecret } from "./externalSecrets";
 import { IrsaRole, type OidcIdentity } from "./irsa";
 
@@ -24,11 +24,6 @@ export interface FluxArgs {
   clusterReady: pulumi.Input<pulumi.Resource>[];
   secretStores?: pulumi.Resource;
   tags: Record<string, string>;
-}
-
-/** Fixed so the KMS key policy can name it before it exists. */
-export function fluxDecryptRoleName(clusterName: string): string {
-  return roleName(clusterName, "flux-sops");
 }
 
 /** A full SHA pins a commit, a version-like ref pins a tag, anything else follows a branch. */
@@ -122,7 +117,7 @@ export class Flux extends pulumi.ComponentResource {
       `${name}-sops`,
       {
         oidc: args.oidc,
-        roleName: fluxDecryptRoleName(args.clusterName),
+        roleName: roleName(args.clusterName, ROLES.fluxSops),
         namespace: FLUX_NAMESPACE,
         serviceAccount: KUSTOMIZE_CONTROLLER,
         policy: pulumi

@@ -1,16 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  AUTOSCALING_SERVICE_ROLE,
   policyDocument,
   policyJson,
   roleArn,
   roleName,
+  ROLES,
   type AwsContext,
   type PolicyDocument,
   type Statement,
 } from "./common";
-import { externalSecretsRoleName } from "./externalSecrets";
-import { fluxDecryptRoleName } from "./flux";
 
 /** One use of the key by roles of this platform, granted by exact role ARN in the key policy. */
 export interface KeyUse {
@@ -19,6 +19,13 @@ export interface KeyUse {
   actions: string[];
   /** Restrict the use to calls made through these AWS services (e.g. Secrets Manager), in this region. */
   viaServices?: string[];
+  /**
+   * Name the roles as principals, for service-linked roles: an IAM policy cannot give them the key, so a
+   * statement that only delegates to the account does not either. The roles must exist when the key is created.
+   */
+  direct?: boolean;
+  /** Only grants that an AWS service creates for its own resources (kms:GrantIsForAWSResource). */
+  grantsForAwsResourcesOnly?: boolean;
 }
 
 export interface PlatformKeyArgs {
@@ -29,8 +36,10 @@ export interface PlatformKeyArgs {
   /** Adopt this key instead of creating one; its policy is then owned by the stack that created it. */
   existingKeyArn?: string;
   adminRoleArns: string[];
-  /** Roles that write secrets through Secrets Manager / Parameter Store (people and CI, not workloads). */
+  /** Roles that write secret values through Secrets Manager / Parameter Store: people, not CI, not workloads. */
   secretWriterRoleArns: string[];
+  /** Roles that run `pulumi up`: they create the cluster, which makes EKS create a grant on the key. */
+  deployerRoleArns: string[];
   /** CloudWatch log groups (names) allowed to encrypt with the key. */
   logGroupNames: string[];
   uses: KeyUse[];
@@ -44,8 +53,9 @@ export interface PlatformKeyArgs {
   tags: Record<string, string>;
 }
 
+// Not kms:Create*: that includes CreateGrant, with which an administrator could hand itself the key's use.
 const ADMIN_ACTIONS = [
-  "kms:Create*",
+  "kms:CreateAlias",
   "kms:Describe*",
   "kms:Enable*",
   "kms:List*",
@@ -70,12 +80,16 @@ const DATA_ACTIONS = [
   "kms:DescribeKey",
 ];
 
+/** Writing a secret value: Secrets Manager asks for a data key, Parameter Store encrypts. Reading is not writing. */
+const WRITE_ACTIONS = ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"];
+
 export interface KeyPolicyInputs {
   accountId: string;
   partition: string;
   region: string;
   adminRoleArns: string[];
   secretWriterRoleArns: string[];
+  deployerRoleArns: string[];
   logGroupNames: string[];
   uses: Array<Omit<KeyUse, "roleArns"> & { roleArns: string[] }>;
 }
@@ -100,12 +114,27 @@ export function keyPolicy(p: KeyPolicyInputs): PolicyDocument {
     {
       Sid: "SecretWritersViaSecretsManagerAndSsm",
       Effect: "Allow",
-      Principal: { AWS: [...p.adminRoleArns, ...p.secretWriterRoleArns] },
-      Action: DATA_ACTIONS,
+      Principal: { AWS: [...new Set([...p.adminRoleArns, ...p.secretWriterRoleArns])] },
+      Action: WRITE_ACTIONS,
       Resource: "*",
       Condition: {
         StringEquals: { "kms:ViaService": via(["secretsmanager", "ssm"]), "kms:CallerAccount": p.accountId },
       },
+    },
+    {
+      Sid: "DeployersDescribe",
+      Effect: "Allow",
+      Principal: { AWS: p.deployerRoleArns },
+      Action: "kms:DescribeKey",
+      Resource: "*",
+    },
+    {
+      Sid: "DeployersGrantToAwsServicesOnly",
+      Effect: "Allow",
+      Principal: { AWS: p.deployerRoleArns },
+      Action: "kms:CreateGrant",
+      Resource: "*",
+      Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
     },
     {
       Sid: "CloudWatchLogsForPlatformLogGroups",
@@ -123,17 +152,18 @@ export function keyPolicy(p: KeyPolicyInputs): PolicyDocument {
     },
   ];
   for (const use of p.uses) {
-    const condition: Record<string, Record<string, string | string[]>> = {
-      ArnEquals: { "aws:PrincipalArn": use.roleArns },
-    };
+    const condition: Record<string, Record<string, string | string[]>> = use.direct
+      ? {}
+      : { ArnEquals: { "aws:PrincipalArn": use.roleArns } };
     if (use.viaServices) condition.StringEquals = { "kms:ViaService": via(use.viaServices) };
+    if (use.grantsForAwsResourcesOnly) condition.Bool = { "kms:GrantIsForAWSResource": "true" };
     statements.push({
       Sid: use.sid,
       Effect: "Allow",
-      Principal: { AWS: root },
+      Principal: { AWS: use.direct ? use.roleArns : root },
       Action: use.actions,
       Resource: "*",
-      Condition: condition,
+      ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
     });
   }
   return policyDocument(statements);
@@ -153,24 +183,28 @@ export function platformKeyUses(
   name: string,
   workloads: { externalSecrets: boolean; flux: boolean },
 ): KeyUse[] {
+  const autoscaling = [roleArn(ctx, AUTOSCALING_SERVICE_ROLE)];
   const uses: KeyUse[] = [
     {
+      // Matches the cluster role's own IAM policy (components/cluster.ts); EKS's grant comes from the deployer.
       sid: "EksClusterSecretsEncryption",
-      roleArns: [roleArn(ctx, roleName(name, "cluster"))],
-      actions: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey", "kms:CreateGrant"],
+      roleArns: [roleArn(ctx, roleName(name, ROLES.cluster))],
+      actions: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
     },
+    // Managed node groups launch through the Auto Scaling service-linked role, which encrypts root volumes.
+    { sid: "NodeVolumesByAutoScaling", roleArns: autoscaling, actions: DATA_ACTIONS, direct: true },
     {
-      // Managed node groups launch through the Auto Scaling service-linked role, which encrypts root volumes.
-      sid: "NodeVolumesViaEc2",
-      roleArns: [roleArn(ctx, "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")],
-      actions: [...DATA_ACTIONS, "kms:CreateGrant"],
-      viaServices: ["ec2"],
+      sid: "NodeVolumeGrantsByAutoScaling",
+      roleArns: autoscaling,
+      actions: ["kms:CreateGrant"],
+      direct: true,
+      grantsForAwsResourcesOnly: true,
     },
   ];
   if (workloads.externalSecrets) {
     uses.push({
       sid: "ExternalSecretsDecryptViaSecretsManagerAndSsm",
-      roleArns: [roleArn(ctx, externalSecretsRoleName(name))],
+      roleArns: [roleArn(ctx, roleName(name, ROLES.externalSecrets))],
       actions: ["kms:Decrypt"],
       viaServices: ["secretsmanager", "ssm"],
     });
@@ -179,7 +213,7 @@ export function platformKeyUses(
     // SOPS calls KMS directly, so there is no service to restrict the use to.
     uses.push({
       sid: "FluxSopsDecrypt",
-      roleArns: [roleArn(ctx, fluxDecryptRoleName(name))],
+      roleArns: [roleArn(ctx, roleName(name, ROLES.fluxSops))],
       actions: ["kms:Decrypt"],
     });
   }
@@ -204,6 +238,7 @@ export class PlatformKey extends pulumi.ComponentResource {
             region,
             adminRoleArns: args.adminRoleArns,
             secretWriterRoleArns: args.secretWriterRoleArns,
+            deployerRoleArns: args.deployerRoleArns,
             logGroupNames,
             uses: uses.map((u, i) => ({ ...u, roleArns: useArns[i] })),
           }),

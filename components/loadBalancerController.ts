@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, roleName, type AwsContext, type PolicyDocument } from "./common";
+import { policyDocument, roleName, ROLES, type AwsContext, type PolicyDocument } from "./common";
 import { IrsaRole, type OidcIdentity } from "./irsa";
 
 export const LBC_NAMESPACE = "kube-system";
@@ -176,7 +176,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
       name,
       {
         oidc: args.oidc,
-        roleName: roleName(args.clusterName, "aws-lb-controller"),
+        roleName: roleName(args.clusterName, ROLES.loadBalancerController),
         namespace: LBC_NAMESPACE,
         serviceAccount: LBC_SERVICE_ACCOUNT,
         policy: pulumi

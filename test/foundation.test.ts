@@ -61,26 +61,74 @@ for (const stackName of ["dev", "prod"] as const) {
         { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }] },
       ];
 
-      it("lets the named admin role administer the key but not decrypt with it", async () => {
+      it("lets the named admin role administer the key but not use it, grant it or read secrets with it", async () => {
         const admin = `arn:aws:iam::${account}:role/platform-admin`;
         assert.equal(await decide(admin, "kms:ScheduleKeyDeletion"), "Allowed");
+        assert.equal(await decide(admin, "kms:PutKeyPolicy"), "Allowed");
         assert.equal(await decide(admin, "kms:Decrypt"), "ImplicitlyDenied");
+        assert.equal(
+          await decide(admin, "kms:CreateGrant", { "kms:GrantIsForAWSResource": "false" }),
+          "ImplicitlyDenied",
+        );
+        const viaSecretsManager = {
+          "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com",
+          "kms:CallerAccount": account,
+        };
+        assert.equal(await decide(admin, "kms:Decrypt", viaSecretsManager), "ImplicitlyDenied");
       });
 
-      it("does not let any other role of the account use the key, even with kms:* in its own policy", async () => {
+      it("does not let any other role of the account use or grant the key, even with kms:* in its own policy", async () => {
         const other = `arn:aws:iam::${account}:role/some-app`;
         assert.equal(await decide(other, "kms:Decrypt", {}, allowAllKms), "ImplicitlyDenied");
+        assert.equal(
+          await decide(other, "kms:CreateGrant", { "kms:GrantIsForAWSResource": "false" }, allowAllKms),
+          "ImplicitlyDenied",
+        );
       });
 
-      it("lets the deployer write secrets through Secrets Manager only", async () => {
+      it("lets secret writers (admins) encrypt through Secrets Manager or SSM only, and never decrypt", async () => {
+        const admin = `arn:aws:iam::${account}:role/platform-admin`;
+        const via = (service: string) => ({
+          "kms:ViaService": `${service}.eu-west-1.amazonaws.com`,
+          "kms:CallerAccount": account,
+        });
+        assert.equal(await decide(admin, "kms:GenerateDataKey", via("secretsmanager")), "Allowed");
+        assert.equal(await decide(admin, "kms:Encrypt", via("ssm")), "Allowed");
+        assert.equal(
+          await decide(admin, "kms:GenerateDataKey", { "kms:CallerAccount": account }),
+          "ImplicitlyDenied",
+        );
+        assert.equal(await decide(admin, "kms:Decrypt", via("ssm")), "ImplicitlyDenied");
+      });
+
+      it("lets the deploy role create grants for AWS services (EKS) but neither write nor read secrets", async () => {
         const deployer = `arn:aws:iam::${account}:role/gitops-platform-deploy-${stackName}`;
+        assert.equal(
+          await decide(deployer, "kms:CreateGrant", { "kms:GrantIsForAWSResource": "true" }),
+          "Allowed",
+        );
+        assert.equal(
+          await decide(deployer, "kms:CreateGrant", { "kms:GrantIsForAWSResource": "false" }),
+          "ImplicitlyDenied",
+        );
         const via = {
           "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com",
           "kms:CallerAccount": account,
         };
-        assert.equal(await decide(deployer, "kms:GenerateDataKey", via), "Allowed");
+        assert.equal(await decide(deployer, "kms:GenerateDataKey", via), "ImplicitlyDenied");
+        assert.equal(await decide(deployer, "kms:Decrypt", via), "ImplicitlyDenied");
+      });
+
+      it("lets the Auto Scaling service-linked role encrypt node volumes, named directly (it has no IAM policy for the key)", async () => {
+        const asg = `arn:aws:iam::${account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
+        assert.equal(await decide(asg, "kms:GenerateDataKeyWithoutPlaintext"), "Allowed");
+        assert.equal(await decide(asg, "kms:Decrypt"), "Allowed");
         assert.equal(
-          await decide(deployer, "kms:GenerateDataKey", { "kms:CallerAccount": account }),
+          await decide(asg, "kms:CreateGrant", { "kms:GrantIsForAWSResource": "true" }),
+          "Allowed",
+        );
+        assert.equal(
+          await decide(asg, "kms:CreateGrant", { "kms:GrantIsForAWSResource": "false" }),
           "ImplicitlyDenied",
         );
       });
