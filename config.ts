@@ -97,6 +97,8 @@ export interface ArgoCdConfig {
   sso?: { issuer: string; clientId: string };
   /** SSO groups that get role:admin; everyone else is read-only. */
   adminGroups: string[];
+  /** Helm repositories the platform project may deploy charts from, besides the GitOps repository itself. */
+  extraSourceRepos: string[];
 }
 
 export interface FluxConfig {
@@ -178,6 +180,13 @@ const PLATFORM_NAMESPACES = ["argocd", "flux-system", "external-secrets"];
 // Chart pins for the GitOps engines: argo-cd 10.1.1 ships Argo CD v3.4.4; flux2 2.18.3 ships Flux v2.8.5.
 const ARGOCD_CHART = "10.1.1";
 const FLUX_CHART = "2.18.3";
+// The chart repositories the gitops/ template's add-ons come from (argo-rollouts, the AWS Load Balancer
+// Controller, metrics-server).
+const TEMPLATE_CHART_REPOS = [
+  "https://argoproj.github.io/argo-helm",
+  "https://aws.github.io/eks-charts",
+  "https://kubernetes-sigs.github.io/metrics-server/",
+];
 const NON_PROD_SYNC: SyncConfig = {
   automated: true,
   prune: true,
@@ -198,7 +207,7 @@ const PROD_SYNC: SyncConfig = {
 const gitopsDefaults = (sync: SyncConfig, ha: boolean): Defaults["gitops"] => ({
   engine: "argocd",
   sync,
-  argocd: { chartVersion: ARGOCD_CHART, ha, adminGroups: [] },
+  argocd: { chartVersion: ARGOCD_CHART, ha, adminGroups: [], extraSourceRepos: TEMPLATE_CHART_REPOS },
   flux: { chartVersion: FLUX_CHART },
 });
 
@@ -760,7 +769,7 @@ function resolveGitOps(
   }
 
   const argoRaw = v.object("gitops.argocd", raw.argocd, d.argocd);
-  v.known("gitops.argocd", argoRaw, ["chartVersion", "ha", "sso", "adminGroups"]);
+  v.known("gitops.argocd", argoRaw, ["chartVersion", "ha", "sso", "adminGroups", "extraSourceRepos"]);
   const argocd: ArgoCdConfig = {
     chartVersion: v.string(
       "gitops.argocd.chartVersion",
@@ -770,7 +779,16 @@ function resolveGitOps(
     ),
     ha: v.bool("gitops.argocd.ha", argoRaw.ha),
     adminGroups: v.stringList("gitops.argocd.adminGroups", argoRaw.adminGroups),
+    extraSourceRepos: v.stringList("gitops.argocd.extraSourceRepos", argoRaw.extraSourceRepos),
   };
+  argocd.extraSourceRepos.forEach((repo, i) =>
+    v.string(
+      `gitops.argocd.extraSourceRepos[${i}]`,
+      repo,
+      /^(https:\/\/|oci:\/\/)[^\s@*?]+$/,
+      "an exact https:// or oci:// repository URL, without wildcards or credentials",
+    ),
+  );
   if (env === "prod" && engine === "argocd" && !argocd.ha) {
     v.fail(
       "gitops.argocd.ha",

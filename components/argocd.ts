@@ -36,7 +36,8 @@ export interface ArgoCdArgs {
 export function argoCdValues(c: GitOpsConfig, environment: Environment) {
   const ha = c.argocd.ha;
   const replicas = ha ? 2 : 1;
-  const pdb = { enabled: ha, minAvailable: 1 };
+  // A budget on a single replica would forbid every eviction, and so every node drain.
+  const pdb = (n: number) => ({ enabled: n > 1, minAvailable: 1 });
   const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
   const sso = c.argocd.sso;
   return {
@@ -67,10 +68,15 @@ export function argoCdValues(c: GitOpsConfig, environment: Environment) {
         scopes: "[groups]",
       },
     },
-    controller: { replicas: 1, pdb, resources: resources("250m", "1Gi") },
-    server: { replicas, pdb, service: { type: "ClusterIP" }, resources: resources("50m", "256Mi") },
-    repoServer: { replicas, pdb, resources: resources("100m", "512Mi") },
-    applicationSet: { replicas, pdb, resources: resources("50m", "256Mi") },
+    controller: { replicas: 1, pdb: pdb(1), resources: resources("250m", "1Gi") },
+    server: {
+      replicas,
+      pdb: pdb(replicas),
+      service: { type: "ClusterIP" },
+      resources: resources("50m", "256Mi"),
+    },
+    repoServer: { replicas, pdb: pdb(replicas), resources: resources("100m", "512Mi") },
+    applicationSet: { replicas, pdb: pdb(replicas), resources: resources("50m", "256Mi") },
     redis: { enabled: !ha },
     "redis-ha": { enabled: ha },
   };
@@ -84,7 +90,7 @@ export function appProject(c: GitOpsConfig, labels: Record<string, string>): K8s
     metadata: { name: PROJECT, namespace: ARGOCD_NAMESPACE, labels },
     spec: {
       description: "Platform add-ons and workloads reconciled from the GitOps repository",
-      sourceRepos: [c.repoUrl],
+      sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
       destinations: [{ name: "in-cluster", server: IN_CLUSTER, namespace: "*" }],
       clusterResourceWhitelist: [{ group: "*", kind: "*" }],
       // Resources in the cluster that Git does not describe are reported, so drift is seen rather than ignored.

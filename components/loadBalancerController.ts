@@ -16,8 +16,10 @@ export interface LoadBalancerControllerArgs {
 
 /**
  * What the AWS Load Balancer Controller needs, narrowed to this cluster: it may only change load balancers,
- * target groups and security groups that carry this cluster's tag, create them only with that tag, and open
- * node security groups only inside this VPC. Describe calls stay on "*": AWS has no resource-level form for them.
+ * target groups and security groups that carry this cluster's tag, set that tag only while creating them (so
+ * it cannot claim anything else, nor hand its own to another cluster), and open node security groups only in
+ * this VPC. Describe calls stay on "*": AWS has no resource-level form for them. WAF and Shield integration
+ * is off in the gitops/ template's values, so their permissions are not granted.
  */
 export function loadBalancerControllerPolicy(p: {
   partition: string;
@@ -29,7 +31,10 @@ export function loadBalancerControllerPolicy(p: {
   const elb = (r: string) => `arn:${p.partition}:elasticloadbalancing:${p.region}:${p.accountId}:${r}`;
   const ec2 = (r: string) => `arn:${p.partition}:ec2:${p.region}:${p.accountId}:${r}`;
   const balancers = [elb("loadbalancer/*"), elb("targetgroup/*/*")];
-  const listeners = [elb("listener/*/*/*/*"), elb("listener-rule/*/*/*/*/*")];
+  const listeners = ["app", "net"].flatMap((kind) => [
+    elb(`listener/${kind}/k8s-*/*/*`),
+    elb(`listener-rule/${kind}/k8s-*/*/*/*`),
+  ]);
   const securityGroups = ec2("security-group/*");
   const own = { StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG}`]: p.clusterName } };
   const ownRequest = { StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: p.clusterName } };
@@ -59,6 +64,8 @@ export function loadBalancerControllerPolicy(p: {
         "elasticloadbalancing:DescribeTargetGroupAttributes",
         "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:DescribeTrustStores",
+        "elasticloadbalancing:DescribeCapacityReservation",
         "acm:ListCertificates",
         "iam:ListServerCertificates",
       ],
@@ -80,15 +87,23 @@ export function loadBalancerControllerPolicy(p: {
     {
       Sid: "CreateSecurityGroupsInThisVpc",
       Effect: "Allow",
-      Action: "ec2:CreateSecurityGroup",
+      Action: ["ec2:CreateSecurityGroup", "ec2:GetSecurityGroupsForVpc"],
       Resource: ec2(`vpc/${p.vpcId}`),
     },
     {
       Sid: "CreateOwnSecurityGroups",
       Effect: "Allow",
-      Action: ["ec2:CreateSecurityGroup", "ec2:CreateTags"],
+      Action: "ec2:CreateSecurityGroup",
       Resource: securityGroups,
       Condition: ownRequest,
+    },
+    {
+      // Tags only as part of creating the group: otherwise tagging any group would make it "own".
+      Sid: "TagSecurityGroupsAtCreation",
+      Effect: "Allow",
+      Action: "ec2:CreateTags",
+      Resource: securityGroups,
+      Condition: { StringEquals: { ...ownRequest.StringEquals, "ec2:CreateAction": "CreateSecurityGroup" } },
     },
     {
       Sid: "ManageOwnSecurityGroups",
@@ -97,11 +112,16 @@ export function loadBalancerControllerPolicy(p: {
         "ec2:AuthorizeSecurityGroupIngress",
         "ec2:RevokeSecurityGroupIngress",
         "ec2:DeleteSecurityGroup",
-        "ec2:CreateTags",
-        "ec2:DeleteTags",
       ],
       Resource: securityGroups,
       Condition: own,
+    },
+    {
+      Sid: "RetagOwnSecurityGroupsButNotTheClusterTag",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+      Resource: securityGroups,
+      Condition: { ...own, Null: { [`aws:RequestTag/${CLUSTER_TAG}`]: "true" } },
     },
     {
       // Node security groups are not the controller's, but it must let load balancer traffic reach the nodes.
@@ -114,13 +134,21 @@ export function loadBalancerControllerPolicy(p: {
     {
       Sid: "CreateOwnLoadBalancers",
       Effect: "Allow",
-      Action: [
-        "elasticloadbalancing:CreateLoadBalancer",
-        "elasticloadbalancing:CreateTargetGroup",
-        "elasticloadbalancing:AddTags",
-      ],
+      Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
       Resource: balancers,
       Condition: ownRequest,
+    },
+    {
+      Sid: "TagLoadBalancersAtCreation",
+      Effect: "Allow",
+      Action: "elasticloadbalancing:AddTags",
+      Resource: balancers,
+      Condition: {
+        StringEquals: {
+          ...ownRequest.StringEquals,
+          "elasticloadbalancing:CreateAction": ["CreateLoadBalancer", "CreateTargetGroup"],
+        },
+      },
     },
     {
       Sid: "ManageOwnLoadBalancers",
@@ -137,15 +165,22 @@ export function loadBalancerControllerPolicy(p: {
         "elasticloadbalancing:DeregisterTargets",
         "elasticloadbalancing:DeleteTargetGroup",
         "elasticloadbalancing:CreateListener",
-        "elasticloadbalancing:AddTags",
-        "elasticloadbalancing:RemoveTags",
       ],
       Resource: balancers,
       Condition: own,
     },
     {
-      // Listeners and rules live under a load balancer the statements above already confine to this cluster.
-      Sid: "ManageListenersAndRules",
+      Sid: "RetagOwnLoadBalancersButNotTheClusterTag",
+      Effect: "Allow",
+      Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+      Resource: balancers,
+      Condition: { ...own, Null: { [`aws:RequestTag/${CLUSTER_TAG}`]: "true" } },
+    },
+    {
+      // Listeners and rules do not reliably carry the cluster tag, so they are scoped by the name prefix the
+      // controller gives its load balancers (k8s-). Another cluster's controller in this account shares the
+      // prefix: run one environment per account where that matters.
+      Sid: "ManageListenersAndRulesOfControllerLoadBalancers",
       Effect: "Allow",
       Action: [
         "elasticloadbalancing:CreateRule",
@@ -157,8 +192,6 @@ export function loadBalancerControllerPolicy(p: {
         "elasticloadbalancing:DeleteListener",
         "elasticloadbalancing:AddListenerCertificates",
         "elasticloadbalancing:RemoveListenerCertificates",
-        "elasticloadbalancing:AddTags",
-        "elasticloadbalancing:RemoveTags",
       ],
       Resource: listeners,
     },

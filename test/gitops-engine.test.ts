@@ -120,13 +120,42 @@ for (const v of variants) {
         else assert.deepEqual(policy.automated, { prune: true, selfHeal: true });
       });
 
-      it("restricts the project to exactly the GitOps repository and the local cluster", () => {
+      it("restricts the project to the GitOps repository, the listed chart repositories and the local cluster", () => {
         const project = find(docs, "AppProject", "platform");
-        assert.deepEqual(project.spec.sourceRepos, [REPO]);
+        assert.equal(project.spec.sourceRepos[0], REPO);
+        for (const repo of project.spec.sourceRepos) assert.doesNotMatch(repo, /[*?]/);
         assert.deepEqual(project.spec.destinations, [
           { name: "in-cluster", server: "https://kubernetes.default.svc", namespace: "*" },
         ]);
         assert.deepEqual(project.spec.orphanedResources, { warn: true });
+      });
+
+      it("admits every repository the GitOps template's Applications pull from, or Argo CD refuses them", () => {
+        const admitted = new Set(find(docs, "AppProject", "platform").spec.sourceRepos as string[]);
+        const used = new Set<string>();
+        const walk = (dir: string) => {
+          for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+            const p = path.join(dir, e.name);
+            if (e.isDirectory()) walk(p);
+            else
+              for (const m of fs.readFileSync(p, "utf8").matchAll(/repoURL:\s*(?:"([^"]+)"|(\S+))/g))
+                used.add(m[1] ?? m[2]);
+          }
+        };
+        walk(path.join(__dirname, "..", "gitops", "clusters"));
+        assert.ok(used.size >= 2, "the template's Applications must be found");
+        const refused = [...used]
+          .map((u) => (u.includes("gitops_repo_url") ? REPO : u))
+          .filter((u) => !admitted.has(u));
+        assert.deepEqual(refused, []);
+      });
+
+      it("never puts a PodDisruptionBudget on a single replica (it would block every node drain)", () => {
+        const values = release(s, "argo-cd").inputs.values as Obj;
+        for (const part of ["controller", "server", "repoServer", "applicationSet"]) {
+          if (values[part].pdb?.enabled)
+            assert.ok((values[part].replicas ?? 1) >= 2, `${part} has a PDB with one replica`);
+        }
       });
 
       it(`configures Argo CD ${prod ? "highly available" : "as a single replica"}, ClusterIP only, read-only by default`, () => {
@@ -452,5 +481,49 @@ describe("the AWS Load Balancer Controller role, evaluated by the IAM simulator"
   it("can describe, cannot touch IAM beyond the ELB service-linked role", async () => {
     assert.equal(await ask("elasticloadbalancing:DescribeLoadBalancers", "*"), "Allowed");
     assert.equal(await ask("iam:CreateRole", `arn:aws:iam::${account}:role/anything`), "ImplicitlyDenied");
+  });
+  it("cannot claim another team's load balancer or security group by tagging it", async () => {
+    const claim = {
+      "aws:RequestTag/elbv2.k8s.aws/cluster": "platform-dev",
+      "aws:TagKeys": ["elbv2.k8s.aws/cluster"],
+    };
+    assert.equal(await ask("elasticloadbalancing:AddTags", lb("other-team"), claim), "ImplicitlyDenied");
+    const sg = `arn:aws:ec2:eu-west-1:${account}:security-group/sg-0123456789abcdef0`;
+    assert.equal(await ask("ec2:CreateTags", sg, claim), "ImplicitlyDenied");
+    assert.equal(
+      await ask("ec2:CreateTags", sg, { ...claim, "ec2:CreateAction": "CreateSecurityGroup" }),
+      "Allowed",
+      "tagging its own security group as it creates it",
+    );
+    assert.equal(
+      await ask("elasticloadbalancing:AddTags", lb("k8s-podinfo"), {
+        ...claim,
+        "elasticloadbalancing:CreateAction": "CreateLoadBalancer",
+      }),
+      "Allowed",
+      "tagging its own load balancer as it creates it",
+    );
+  });
+  it("cannot move a load balancer it owns to another cluster", async () => {
+    const owned = { "aws:ResourceTag/elbv2.k8s.aws/cluster": "platform-dev" };
+    const retag = {
+      ...owned,
+      "aws:RequestTag/elbv2.k8s.aws/cluster": "platform-prod",
+      "aws:TagKeys": ["elbv2.k8s.aws/cluster"],
+    };
+    assert.equal(await ask("elasticloadbalancing:AddTags", lb("k8s-podinfo"), retag), "ImplicitlyDenied");
+    assert.equal(
+      await ask("elasticloadbalancing:AddTags", lb("k8s-podinfo"), { ...owned, "aws:TagKeys": ["team"] }),
+      "Allowed",
+    );
+  });
+  it("cannot delete listeners of load balancers the controller did not name", async () => {
+    const listener = (name: string) =>
+      `arn:aws:elasticloadbalancing:eu-west-1:${account}:listener/app/${name}/0123456789abcdef/fedcba9876543210`;
+    assert.equal(
+      await ask("elasticloadbalancing:DeleteListener", listener("other-team")),
+      "ImplicitlyDenied",
+    );
+    assert.equal(await ask("elasticloadbalancing:DeleteListener", listener("k8s-podinfo-web")), "Allowed");
   });
 });
