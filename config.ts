@@ -48,6 +48,8 @@ export interface ClusterConfig {
 
 export interface NodeGroupConfig {
   instanceTypes: string[];
+  /** Derived from the instance types: Graviton families (m7g, c7gn, t4g, ...) run the arm64 AMI. */
+  architecture: "x86_64" | "arm64";
   capacityType: "ON_DEMAND" | "SPOT";
   minSize: number;
   desiredSize: number;
@@ -168,8 +170,9 @@ export class ConfigError extends Error {
 type Json = unknown;
 type Defaults = Omit<
   PlatformConfig,
-  "environment" | "name" | "region" | "tags" | "access" | "gitops" | "externalSecrets"
+  "environment" | "name" | "region" | "tags" | "access" | "gitops" | "externalSecrets" | "nodeGroups"
 > & {
+  nodeGroups: Record<string, Omit<NodeGroupConfig, "architecture">>;
   gitops: Omit<GitOpsConfig, "repoUrl" | "targetRevision" | "path" | "private">;
   externalSecrets: Omit<ExternalSecretsConfig, "prefix">;
 };
@@ -342,11 +345,19 @@ export const DEFAULTS: Record<Environment, Defaults> = {
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
+// The tags every resource carries (components/common.ts baseTags); the policy pack reads Environment.
+const RESERVED_TAGS = ["Environment", "ManagedBy", "Project"];
 const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const ROLE_ARN_RE = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const KMS_ARN_RE = /^arn:aws(-[a-z]+)*:kms:([a-z0-9-]+):(\d{12}):key\/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$/;
 const NAME_RE = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+// A Graviton family has a "g" after its generation digit: m7g, c7gn, t4g, im4gn, g5g (not g5, an x86 GPU).
+const GRAVITON_RE = /^[a-z]+\d+[a-z]*g[a-z]*\./;
+const CORE_ADDONS = ["vpc-cni", "coredns", "kube-proxy"];
+// EKS add-ons this program knows how to order around the nodes; others are installed after them.
+const EKS_ADDON_RE =
+  /^(vpc-cni|coredns|kube-proxy|eks-pod-identity-agent|aws-ebs-csi-driver|aws-efs-csi-driver|snapshot-controller|aws-mountpoint-s3-csi-driver|amazon-cloudwatch-observability|eks-node-monitoring-agent|adot|aws-guardduty-agent|metrics-server)$/;
 const ADDON_VERSION_RE = /^v\d+\.\d+\.\d+-eksbuild\.\d+$/;
 /** A tag (v1.2.3, 1.2.3, v1.2.3-rc.1) or a full commit SHA: the only revisions prod accepts. */
 export const PINNED_REVISION_RE = /^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?|[0-9a-f]{40})$/;
@@ -386,6 +397,12 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     "3-32 lowercase letters, digits, '-'",
   );
   const tags = v.stringMap("tags", raw.tags ?? {});
+  for (const [k, value] of Object.entries(tags)) {
+    if (RESERVED_TAGS.includes(k))
+      v.fail(`tags.${k}`, value, `is set by the program (${RESERVED_TAGS.join(", ")})`);
+    if (k.toLowerCase().startsWith("aws:"))
+      v.fail(`tags.${k}`, value, "must not start with aws: (reserved by AWS)");
+  }
 
   const network = resolveNetwork(
     v,
@@ -435,8 +452,33 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     addons: {},
   };
   v.known("cluster", clusterRaw, Object.keys(d.cluster));
-  const addons = v.object("cluster.addons", clusterRaw.addons, d.cluster.addons);
+  // The stack's list replaces the defaults: an add-on can only be left out that way.
+  const addons = v.object("cluster.addons", clusterRaw.addons, {});
+  if (!CORE_ADDONS.every((a) => a in addons)) {
+    v.fail(
+      "cluster.addons",
+      addons,
+      `must include ${CORE_ADDONS.join(", ").replace(/, ([^,]*)$/, " and $1")}`,
+    );
+  }
+  if (
+    cluster.version !== K8S_VERSION &&
+    (raw.cluster as Record<string, Json> | undefined)?.addons === undefined
+  ) {
+    v.fail(
+      "cluster.addons",
+      addons,
+      `must be set explicitly for cluster.version ${cluster.version}: the default pins are built for ${K8S_VERSION}`,
+    );
+  }
   for (const [addon, version] of Object.entries(addons)) {
+    if (!EKS_ADDON_RE.test(addon)) {
+      v.fail(
+        `cluster.addons.${addon}`,
+        version,
+        "is not an EKS add-on name this program supports (see README)",
+      );
+    }
     cluster.addons[addon] = v.string(
       `cluster.addons.${addon}`,
       version,
@@ -502,8 +544,12 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     environment,
   );
 
+  if (raw.dr !== undefined && !prod)
+    v.fail("dr", raw.dr, "is for prod only: other environments are rebuilt from scratch");
   const dr =
-    raw.dr === undefined ? undefined : resolveDr(v, v.object("dr", raw.dr, {}), { region, name, kms });
+    raw.dr === undefined || !prod
+      ? undefined
+      : resolveDr(v, v.object("dr", raw.dr, {}), { region, name, kms });
   const needsSecrets = [gitops.private && "gitops.private", gitops.argocd.sso && "gitops.argocd.sso"].filter(
     Boolean,
   );
@@ -574,12 +620,8 @@ function resolveNetwork(
   }
   if (new Set(azs).size !== azs.length) v.fail("network.availabilityZones", azs, "must not repeat a zone");
   azs.forEach((az, i) => {
-    if (!new RegExp(`^${region}[a-z]$`).test(az)) {
-      v.fail(
-        `network.availabilityZones[${i}]`,
-        az,
-        `must be a zone of region ${region || "(aws:region)"}, e.g. ${region}a`,
-      );
+    if (region && !new RegExp(`^${region}[a-z]$`).test(az)) {
+      v.fail(`network.availabilityZones[${i}]`, az, `must be a zone of region ${region}, e.g. ${region}a`);
     }
   });
 
@@ -680,7 +722,24 @@ function resolveNodeGroups(v: Validator, raw: Json, prod: boolean): Record<strin
       v.fail(p, { minSize, desiredSize, maxSize }, "needs minSize <= desiredSize <= maxSize");
     }
     const diskSizeGiB = v.int(`${p}.diskSizeGiB`, g.diskSizeGiB, 20, 1000);
-    groups[groupName] = { instanceTypes, capacityType, minSize, desiredSize, maxSize, diskSizeGiB };
+    const arm = instanceTypes.map((t) => GRAVITON_RE.test(t));
+    if (arm.some(Boolean) && !arm.every(Boolean)) {
+      v.fail(
+        `${p}.instanceTypes`,
+        instanceTypes,
+        "must all be Graviton (arm64) or all x86_64: one AMI per group",
+      );
+    }
+    const architecture = arm[0] ? "arm64" : "x86_64";
+    groups[groupName] = {
+      instanceTypes,
+      architecture,
+      capacityType,
+      minSize,
+      desiredSize,
+      maxSize,
+      diskSizeGiB,
+    };
   }
   const totalMin = Object.values(groups).reduce((n, g) => n + g.minSize, 0);
   if (prod && totalMin < 3) {
@@ -753,7 +812,8 @@ function resolveGitOps(
     retryLimit: v.int("gitops.sync.retryLimit", syncRaw.retryLimit, 1, 10),
     interval: v.string("gitops.sync.interval", syncRaw.interval, DURATION_RE, "a duration such as 1m or 10m"),
   };
-  if (env === "prod" && sync.automated && !windows.some((w) => w.kind === "allow")) {
+  // Flux always reconciles: for it, prod's gate is the pinned revision, and `automated` does not apply.
+  if (engine === "argocd" && env === "prod" && sync.automated && !windows.some((w) => w.kind === "allow")) {
     v.fail(
       "gitops.sync.automated",
       true,
@@ -920,12 +980,13 @@ function resolveExternalSecrets(
       prefix,
       "must not contain '*': the prefix is matched as a path, wildcards widen it",
     );
-  } else {
-    v.string(
+  } else if (!SECRET_PATH_RE.test(prefix)) {
+    v.fail("externalSecrets.prefix", prefix, "must be a path like platform/dev (no leading or trailing '/')");
+  } else if (!prefix.endsWith(`/${env}`)) {
+    v.fail(
       "externalSecrets.prefix",
       prefix,
-      SECRET_PATH_RE,
-      "a path like platform/dev (no leading or trailing '/')",
+      `must end with /${env}, so that no environment's prefix contains another's (the grant is <prefix>/*)`,
     );
   }
   const allowedNamespaces = v.stringList("externalSecrets.allowedNamespaces", raw.allowedNamespaces);
@@ -955,7 +1016,14 @@ function resolveExternalSecrets(
       /^\d+\.\d+\.\d+$/,
       "an exact chart version (X.Y.Z)",
     ),
-    namespace: v.string("externalSecrets.namespace", raw.namespace, K8S_NAME_RE, "a namespace name"),
+    namespace: Object.values(ENGINE_NAMESPACE).includes(raw.namespace as "argocd")
+      ? (v.fail(
+          "externalSecrets.namespace",
+          raw.namespace,
+          "must not be argocd or flux-system: the engines own those",
+        ),
+        String(raw.namespace))
+      : v.string("externalSecrets.namespace", raw.namespace, K8S_NAME_RE, "a namespace name"),
     prefix: typeof prefix === "string" ? prefix : "",
     allowedNamespaces,
     replicas,
@@ -973,13 +1041,16 @@ class Validator {
   readonly problems: string[] = [];
 
   fail(key: string, value: Json, allowed: string): void {
-    this.problems.push(`${PROJECT}:${key} = ${JSON.stringify(value) ?? "(unset)"}: ${allowed}`);
+    const qualified = key.startsWith("aws:") ? key : `${PROJECT}:${key}`;
+    this.problems.push(`${qualified} = ${JSON.stringify(value) ?? "(unset)"}: ${allowed}`);
   }
 
   known(key: string, obj: Record<string, Json>, allowed: string[]): void {
     for (const k of Object.keys(obj)) {
+      // A misplaced credential must not end up in a CI log.
+      const shown = /secret|password|token|credential|private.?key/i.test(k) ? "(redacted)" : obj[k];
       if (!allowed.includes(k))
-        this.fail(`${key}.${k}`, obj[k], `is not a known key; allowed: ${allowed.join(", ")}`);
+        this.fail(`${key}.${k}`, shown, `is not a known key; allowed: ${allowed.join(", ")}`);
     }
   }
 

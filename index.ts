@@ -85,7 +85,7 @@ const externalSecrets = cfg.externalSecrets.enabled
       extraSeedSecrets: [
         ...(cfg.gitops.private ? [GITOPS_SECRETS.repository] : []),
         ...(cfg.gitops.argocd.sso ? [GITOPS_SECRETS.argocdOidc] : []),
-      ],
+      ].filter((name) => !cfg.externalSecrets.seedSecrets.includes(name)),
       replicaRegion: cfg.dr &&
         key.replicaKeyArn && { region: cfg.dr.standbyRegion, kmsKeyArn: key.replicaKeyArn },
       tags,

@@ -221,7 +221,7 @@ export class Cluster extends pulumi.ComponentResource {
           nodeGroupNamePrefix: `${groupName}-`,
           nodeRoleArn: nodeRole.arn,
           subnetIds: args.privateSubnetIds,
-          amiType: "AL2023_x86_64_STANDARD",
+          amiType: g.architecture === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
           instanceTypes: g.instanceTypes,
           capacityType: g.capacityType,
           scalingConfig: { minSize: g.minSize, desiredSize: g.desiredSize, maxSize: g.maxSize },

@@ -238,6 +238,9 @@ async function runOnce(stack: string, config: Record<string, string>): Promise<S
   ) =>
     register(req, (err: unknown, resp: RegisterResponse) => {
       if (err) failures.push(err);
+      else if (resources.some((r) => r.urn === resp.getUrn()))
+        // The real engine refuses a second resource with the same URN; the mock monitor does not.
+        failures.push(new Error(`duplicate resource URN ${resp.getUrn()}`));
       else
         resources.push({
           urn: resp.getUrn(),

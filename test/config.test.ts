@@ -282,3 +282,116 @@ describe("config: every object rejects keys it does not know", () => {
     );
   }
 });
+
+describe("config: values that would only fail at deploy time fail now", () => {
+  const dev = () => devRaw();
+  const cases: Array<[string, () => Record<string, unknown>, RegExp]> = [
+    [
+      "a role in two access lists (EKS allows one access entry per principal)",
+      () => withKey("access.viewerRoleArns", ["arn:aws:iam::111122223333:role/platform-admin"]),
+      /gitops-platform:access = "arn:aws:iam::111122223333:role\/platform-admin": must list a role in only one of/,
+    ],
+    [
+      "Arm and x86 instance types in one node group",
+      () => withKey("nodeGroups.system.instanceTypes", ["m7g.large", "m6i.large"]),
+      /nodeGroups.system.instanceTypes = \["m7g.large","m6i.large"\]: must all be Graviton \(arm64\) or all x86_64/,
+    ],
+    [
+      "another Kubernetes version with the 1.34 add-on pins",
+      () => withKey("cluster.version", "1.33"),
+      /cluster.addons = .*: must be set explicitly for cluster.version 1.33: the default pins are built for 1.34/,
+    ],
+    [
+      "an unknown add-on name",
+      () =>
+        withKey("cluster.addons", {
+          vpc_cni: "v1.20.4-eksbuild.1",
+          coredns: "v1.12.3-eksbuild.1",
+          "kube-proxy": "v1.34.0-eksbuild.2",
+        }),
+      /cluster.addons.vpc_cni = .*: is not an EKS add-on name/,
+    ],
+    [
+      "add-ons without a core one",
+      () => withKey("cluster.addons", { coredns: "v1.12.3-eksbuild.1", "kube-proxy": "v1.34.0-eksbuild.2" }),
+      /cluster.addons = .*: must include vpc-cni, coredns and kube-proxy/,
+    ],
+    [
+      "a secrets prefix that would cover other environments",
+      () => withKey("externalSecrets.prefix", "platform"),
+      /externalSecrets.prefix = "platform": must end with \/dev/,
+    ],
+    [
+      "External Secrets in an engine's namespace",
+      () => withKey("externalSecrets.namespace", "argocd"),
+      /externalSecrets.namespace = "argocd": must not be argocd or flux-system/,
+    ],
+    [
+      "a standby region for a non-prod environment",
+      () => withKey("dr", { standbyRegion: "eu-central-1", standbyName: "platform-dev-dr" }),
+      /gitops-platform:dr = .*: is for prod only/,
+    ],
+    [
+      "a tag the program sets itself",
+      () => withKey("tags", { Environment: "qa" }),
+      /tags.Environment = "qa": is set by the program/,
+    ],
+    [
+      "a reserved aws: tag key",
+      () => withKey("tags", { "aws:owner": "me" }),
+      /tags.aws:owner = "me": must not start with aws:/,
+    ],
+  ];
+  for (const [what, raw, expected] of cases) {
+    it(what, () => assert.match(problemsOf(raw()), expected));
+  }
+
+  it("names aws:region as it is, without the project namespace, and reports nothing about zones then", () => {
+    const message = (() => {
+      try {
+        resolveConfig(dev(), undefined);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return "";
+    })();
+    assert.match(message, /^ {2}- aws:region = \(unset\): must be set to an AWS region such as eu-west-1$/m);
+    assert.match(message, /\(1 problem\)/);
+  });
+
+  it("derives the AMI type from the instance types (Graviton gets the arm64 AMI)", () => {
+    const cfg = resolveConfig(
+      withKey("nodeGroups.system.instanceTypes", ["m7g.large", "c7g.large"]),
+      "eu-west-1",
+    );
+    assert.equal(cfg.nodeGroups.system.architecture, "arm64");
+    assert.equal(resolveConfig(dev(), "eu-west-1").nodeGroups.system.architecture, "x86_64");
+  });
+
+  it("replaces the default add-ons when the stack lists its own", () => {
+    const addons = {
+      "vpc-cni": "v1.19.0-eksbuild.1",
+      coredns: "v1.11.4-eksbuild.2",
+      "kube-proxy": "v1.33.0-eksbuild.2",
+    };
+    const cfg = resolveConfig(
+      withKey("cluster.addons", addons, withKey("cluster.version", "1.33")),
+      "eu-west-1",
+    );
+    assert.deepEqual(cfg.cluster.addons, addons);
+  });
+
+  it("lets prod use Flux with sync.automated set: Flux always reconciles and the pinned revision is the gate", () => {
+    const cfg = resolveConfig(
+      withKey("gitops.sync", { automated: true }, withKey("gitops.engine", "flux", prodRaw())),
+      "eu-west-1",
+    );
+    assert.equal(cfg.gitops.engine, "flux");
+  });
+
+  it("does not echo the value of an unknown key that looks like a secret", () => {
+    const message = problemsOf(withKey("gitops.argocd.clientSecret", "s3cr3t-value"));
+    assert.match(message, /gitops.argocd.clientSecret = "\(redacted\)": is not a known key/);
+    assert.doesNotMatch(message, /s3cr3t-value/);
+  });
+});
