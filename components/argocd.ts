@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GITOPS_SECRETS, type Environment, type GitOpsConfig } from "../config";
+import { ENGINE_NAMESPACE, GITOPS_SECRETS, type Environment, type GitOpsConfig } from "../config";
 import { bootstrapRelease, type K8sObject } from "./bootstrap";
 import { BRIDGE_LABEL_KEYS } from "./bridge";
 import { k8sLabels } from "./common";
 import { externalSecret } from "./externalSecrets";
 
-export const ARGOCD_NAMESPACE = "argocd";
-export const PROJECT = "platform";
+export const ARGOCD_NAMESPACE = ENGINE_NAMESPACE.argocd;
+export const APP_PROJECT = "platform";
 export const ROOT_APP = "root";
 const IN_CLUSTER = "https://kubernetes.default.svc";
 
@@ -87,7 +87,7 @@ export function appProject(c: GitOpsConfig, labels: Record<string, string>): K8s
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "AppProject",
-    metadata: { name: PROJECT, namespace: ARGOCD_NAMESPACE, labels },
+    metadata: { name: APP_PROJECT, namespace: ARGOCD_NAMESPACE, labels },
     spec: {
       description: "Platform add-ons and workloads reconciled from the GitOps repository",
       sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
@@ -120,7 +120,7 @@ export function rootApplication(c: GitOpsConfig, labels: Record<string, string>)
       finalizers: ["resources-finalizer.argocd.argoproj.io"],
     },
     spec: {
-      project: PROJECT,
+      project: APP_PROJECT,
       source: { repoURL: c.repoUrl, targetRevision: c.targetRevision, path: c.path },
       destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
       syncPolicy: {

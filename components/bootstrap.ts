@@ -2,7 +2,10 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-export const BOOTSTRAP_CHART = path.resolve(__dirname, "../charts/platform-bootstrap");
+/** As the release names it: relative to the project, so the state does not depend on where the checkout lives. */
+export const BOOTSTRAP_CHART = "./charts/platform-bootstrap";
+/** The same chart on this machine, to render it locally. */
+export const BOOTSTRAP_CHART_DIR = path.resolve(__dirname, "..", BOOTSTRAP_CHART);
 
 /** A Kubernetes object as plain data, ready to validate against its CRD and to render. */
 export type K8sObject = {

@@ -120,7 +120,11 @@ export class Cluster extends pulumi.ComponentResource {
 
     const entries = this.createAccessEntries(name, args.access, ctx.partition);
 
-    const issuer = this.cluster.identities.apply((ids) => ids[0].oidcs?.[0]?.issuer ?? "");
+    const issuer = this.cluster.identities.apply((ids) => {
+      const url = ids[0]?.oidcs?.[0]?.issuer;
+      if (!url) throw new Error(`EKS cluster ${clusterName} reported no OIDC issuer; IRSA needs one`);
+      return url;
+    });
     const provider = new aws.iam.OpenIdConnectProvider(
       name,
       { url: issuer, clientIdLists: ["sts.amazonaws.com"], tags },
@@ -206,9 +210,10 @@ export class Cluster extends pulumi.ComponentResource {
               },
             },
           ],
-          tagSpecifications: [
-            { resourceType: "instance", tags: { ...tags, Name: `${clusterName}-${groupName}` } },
-          ],
+          tagSpecifications: ["instance", "volume"].map((resourceType) => ({
+            resourceType,
+            tags: { ...tags, Name: `${clusterName}-${groupName}` },
+          })),
           updateDefaultVersion: true,
           tags,
         },
@@ -273,7 +278,8 @@ export class Cluster extends pulumi.ComponentResource {
     ];
     return kinds.flatMap(([kind, arns]) =>
       arns.map((principalArn) => {
-        const id = `${name}-${kind}-${principalArn.split("/").pop()}`;
+        // The role's path and name, so that roles of the same name on different paths do not collide.
+        const id = `${name}-${kind}-${principalArn.split(":role/")[1].replace(/\//g, "-")}`;
         const entry = new aws.eks.AccessEntry(
           id,
           { clusterName: this.cluster.name, principalArn, type: "STANDARD" },

@@ -92,24 +92,37 @@ export function clusterSecretStore(
 }
 
 /** Helm values for the external-secrets chart: least RBAC, requests on every pod, HA when replicas > 1. */
-export function externalSecretsValues(c: ExternalSecretsConfig, roleArn: pulumi.Input<string>) {
+export function externalSecretsValues(
+  c: ExternalSecretsConfig,
+  serviceAccountAnnotations: pulumi.Input<Record<string, string>>,
+) {
   const ha = c.replicas > 1;
-  const pod = (cpu: string, memory: string) => ({
+  // A spread constraint without a selector matches no pods, and so spreads nothing.
+  const pod = (cpu: string, memory: string, app: string) => ({
     replicaCount: c.replicas,
     resources: { requests: { cpu, memory }, limits: { memory } },
     podDisruptionBudget: { enabled: ha, minAvailable: 1 },
     topologySpreadConstraints: ha
-      ? [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway" }]
+      ? [
+          {
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: {
+              matchLabels: { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": SERVICE_ACCOUNT },
+            },
+          },
+        ]
       : [],
   });
   return {
     installCRDs: true,
     leaderElect: ha,
-    ...pod("50m", "256Mi"),
+    ...pod("50m", "256Mi", "external-secrets"),
     serviceAccount: {
       create: true,
       name: SERVICE_ACCOUNT,
-      annotations: { "eks.amazonaws.com/role-arn": roleArn },
+      annotations: serviceAccountAnnotations,
     },
     rbac: {
       // ESO needs a token for its own service account only; a namespaced Role grants exactly that.
@@ -121,8 +134,8 @@ export function externalSecretsValues(c: ExternalSecretsConfig, roleArn: pulumi.
     // The platform only reads from AWS; pushing secrets back would need write permissions it does not have.
     processPushSecret: false,
     processClusterPushSecret: false,
-    webhook: pod("20m", "128Mi"),
-    certController: pod("20m", "128Mi"),
+    webhook: pod("20m", "128Mi", "external-secrets-webhook"),
+    certController: pod("20m", "128Mi", "external-secrets-cert-controller"),
   };
 }
 
@@ -227,7 +240,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         repositoryOpts: { repo: "https://charts.external-secrets.io" },
         namespace: c.namespace,
         createNamespace: false,
-        values: externalSecretsValues(c, this.role.arn),
+        values: externalSecretsValues(c, this.role.serviceAccountAnnotations),
         timeout: 600,
         atomic: true,
         cleanupOnFail: true,

@@ -1,13 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GITOPS_SECRETS, PINNED_REVISION_RE, type Environment, type GitOpsConfig } from "../config";
+import {
+  ENGINE_NAMESPACE,
+  GITOPS_SECRETS,
+  PINNED_REVISION_RE,
+  type Environment,
+  type GitOpsConfig,
+} from "../config";
 import { bootstrapRelease, type K8sObject } from "./bootstrap";
 import { BRIDGE_CONFIG_MAP } from "./bridge";
 import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext } from "./common";
 import { externalSecret } from "./externalSecrets";
 import { IrsaRole, type OidcIdentity } from "./irsa";
 
-export const FLUX_NAMESPACE = "flux-system";
+export const FLUX_NAMESPACE = ENGINE_NAMESPACE.flux;
 export const SOURCE = "platform";
 export const KUSTOMIZE_CONTROLLER = "kustomize-controller";
 
@@ -34,7 +40,7 @@ export function gitRef(revision: string): Record<string, string> {
 }
 
 /** Helm values for the community flux2 chart: IRSA for SOPS, no RBAC aggregation, one namespace watched. */
-export function fluxValues(roleArn: pulumi.Input<string>) {
+export function fluxValues(serviceAccountAnnotations: pulumi.Input<Record<string, string>>) {
   const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
   return {
     installCRDs: true,
@@ -50,7 +56,7 @@ export function fluxValues(roleArn: pulumi.Input<string>) {
       serviceAccount: {
         create: true,
         automount: true,
-        annotations: { "eks.amazonaws.com/role-arn": roleArn },
+        annotations: serviceAccountAnnotations,
       },
     },
     helmController: { resources: resources("100m", "512Mi") },
@@ -144,12 +150,13 @@ export class Flux extends pulumi.ComponentResource {
         repositoryOpts: { repo: "https://fluxcd-community.github.io/helm-charts" },
         namespace: FLUX_NAMESPACE,
         createNamespace: false,
-        values: fluxValues(this.decryptRole.arn),
+        values: fluxValues(this.decryptRole.serviceAccountAnnotations),
         timeout: 600,
         atomic: true,
         cleanupOnFail: true,
       },
-      { ...k8sOpts, dependsOn: [ns, ...args.clusterReady] },
+      // The role's policy too, not only the role its ARN comes from: SOPS decryption needs both.
+      { ...k8sOpts, dependsOn: [ns, this.decryptRole, ...args.clusterReady] },
     );
     const bridge = new k8s.core.v1.ConfigMap(
       `${name}-bridge`,

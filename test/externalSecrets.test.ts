@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
+import { parse } from "yaml";
 import { ConfigError, resolveConfig, rawNamespace } from "../config";
 import { loadStackConfig } from "../scripts/engine";
 import { assertValidCustomResource, CRD_DIR } from "./lib/crd";
@@ -68,6 +69,40 @@ for (const stackName of ["dev", "prod"] as const) {
         verbs: ["create"],
         resourceNames: ["external-secrets"],
       });
+    });
+
+    it("spreads replicas over zones with constraints that select the chart's pods", () => {
+      const v = esoRelease().inputs.values as Record<string, any>;
+      for (const [part, pod] of [
+        ["controller", v],
+        ["webhook", v.webhook],
+        ["certController", v.certController],
+      ]) {
+        const constraints = pod.topologySpreadConstraints as any[];
+        assert.equal(constraints.length, prod ? 1 : 0, part);
+        for (const c of constraints)
+          assert.ok(c.labelSelector?.matchLabels?.["app.kubernetes.io/name"], `${part}: no selector`);
+      }
+    });
+
+    it("sets only Helm value keys the chart has (the chart's schema would let a misspelt key through)", () => {
+      const chart = parse(fs.readFileSync(path.join(CRD_DIR, "external-secrets/values.yaml"), "utf8"));
+      const missing: string[] = [];
+      const walk = (ours: any, theirs: any, at: string) => {
+        for (const [k, value] of Object.entries(ours)) {
+          if (!(k in (theirs ?? {}))) missing.push(`${at}${k}`);
+          else if (
+            value &&
+            typeof value === "object" &&
+            !Array.isArray(value) &&
+            theirs[k] &&
+            Object.keys(theirs[k]).length > 0
+          )
+            walk(value, theirs[k], `${at}${k}.`);
+        }
+      };
+      walk(esoRelease().inputs.values, chart, "");
+      assert.deepEqual(missing, []);
     });
 
     it("renders two ClusterSecretStores (real helm template) that validate strictly against the ESO CRDs", () => {

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
 import { CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
 import { buildStack, type Stack } from "./lib/harness";
 import { assertValidActions, simulateResourcePolicy } from "./lib/iam";
@@ -263,9 +264,16 @@ for (const stackName of ["dev", "prod"] as const) {
         const group = s.one("aws:eks/nodeGroup:NodeGroup");
         assert.equal(group.inputs.remoteAccess, undefined);
         assert.deepEqual(group.inputs.subnetIds, s.outputs.privateSubnetIds);
+        assert.ok(
+          group.dependencies.includes(lt.urn),
+          "the node group is launched from this launch template",
+        );
+        const template = group.inputs.launchTemplate as { id: string; version: string };
+        assert.match(template.id, new RegExp(`^${lt.name}-`), "the id of this launch template");
         assert.equal(
-          (group.inputs.launchTemplate as Record<string, unknown>).id,
-          lt.inputs.id ?? (group.inputs.launchTemplate as Record<string, unknown>).id,
+          template.version,
+          "1",
+          "pinned to the template's latest version, so a change rolls the nodes",
         );
         assert.equal((group.inputs.scalingConfig as Record<string, number>).minSize, prod ? 3 : 2);
         assert.equal(group.inputs.capacityType, prod ? "ON_DEMAND" : "SPOT");
@@ -319,6 +327,12 @@ for (const stackName of ["dev", "prod"] as const) {
         assert.equal(kubeconfig.users[0].user.token, undefined);
         assert.equal(s.ofType("pulumi:providers:kubernetes").length, 1);
       });
+    });
+
+    it("keeps every path of this machine out of the inputs, so the state is the same from any checkout", () => {
+      const root = path.resolve(__dirname, "..");
+      const leaks = s.resources.filter((r) => JSON.stringify(r.inputs).includes(root)).map((r) => r.name);
+      assert.deepEqual(leaks, []);
     });
 
     describe("IRSA trust, evaluated by the IAM simulator", () => {

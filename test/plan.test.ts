@@ -187,7 +187,7 @@ describe("offline plan of the real program", function () {
       }
       const bootstrap = ofType(plan, HELM_RELEASE).filter((r) => !r.inputs.repositoryOpts);
       assert.ok(bootstrap.length > 0);
-      for (const r of bootstrap) assert.equal(r.inputs.chart, "charts/platform-bootstrap");
+      for (const r of bootstrap) assert.equal(r.inputs.chart, "./charts/platform-bootstrap");
     }
   });
 

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { BOOTSTRAP_CHART } from "../../components/bootstrap";
+import { BOOTSTRAP_CHART, BOOTSTRAP_CHART_DIR } from "../../components/bootstrap";
 import type { CapturedResource } from "./harness";
 import { ensureTools, parseYamlDocs } from "./kustomize";
 
@@ -22,7 +22,7 @@ export function renderBootstrap(release: CapturedResource): Record<string, unkno
       [
         "template",
         String(release.inputs.name),
-        BOOTSTRAP_CHART,
+        BOOTSTRAP_CHART_DIR,
         "-f",
         values,
         "-n",
