@@ -39,6 +39,7 @@ import type {
 export const T = {
   eksCluster: "aws:eks/cluster:Cluster",
   kmsKey: "aws:kms/key:Key",
+  kmsReplicaKey: "aws:kms/replicaKey:ReplicaKey",
   launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
   iamRole: "aws:iam/role:Role",
   iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
@@ -245,6 +246,34 @@ const eksEndpointNotPublic: ResourceValidationPolicy = {
 /* ----------------------------------------------------------------------------------------------------------
  * KMS
  * -------------------------------------------------------------------------------------------------------- */
+const kmsKeyPolicyNoOpenPrincipal: ResourceValidationPolicy = {
+  name: "kms-key-policy-no-open-principal",
+  description: 'KMS key policies grant nothing to Principal "*" unless a Condition narrows who it is.',
+  enforcementLevel: MANDATORY,
+  validateResource: forTypes([T.kmsKey, T.kmsReplicaKey], (props, _args, report) => {
+    let doc: Props | undefined;
+    try {
+      doc = typeof props.policy === "string" ? JSON.parse(props.policy) : obj(props.policy);
+    } catch {
+      report("KMS key policy is not valid JSON. Fix: pass a JSON policy document.");
+      return;
+    }
+    if (!doc) return; // no policy: AWS's default, which delegates to the account's IAM policies
+    statements(doc).forEach((st, i) => {
+      const principal = st.Principal;
+      const open = principal === "*" || strings(obj(principal)?.AWS).includes("*");
+      const hasCondition = obj(st.Condition) !== undefined && Object.keys(st.Condition).length > 0;
+      if (st.Effect === "Allow" && open && !hasCondition) {
+        report(
+          `KMS key policy Statement[${i}]${st.Sid ? ` (${st.Sid})` : ""} allows Principal "*" without a Condition: ` +
+            "anyone with network access to KMS may use the key. Fix: name the roles, or add a Condition such as " +
+            "aws:PrincipalArn or kms:CallerAccount.",
+        );
+      }
+    });
+  }),
+};
+
 const kmsKeyRotation: ResourceValidationPolicy = {
   name: "kms-key-rotation",
   description: "Symmetric customer-managed KMS keys have automatic key rotation enabled.",
@@ -435,10 +464,28 @@ const iamNoWildcardActions: ResourceValidationPolicy = {
   }),
 };
 
+/**
+ * Condition keys that narrow which resources a statement reaches, so that Resource "*" with one of them is not
+ * "every resource": tags on the resource or request, the service a KMS call comes through, the action that
+ * creates the resource, the service a service-linked role is for, the VPC, the calling principal.
+ */
+const SCOPING_CONDITION_KEY =
+  /^(aws:(ResourceTag|RequestTag)\/|aws:TagKeys$|aws:PrincipalArn$|aws:SourceArn$|kms:ViaService$|kms:EncryptionContext|kms:GrantIsForAWSResource$|[a-z0-9-]+:CreateAction$|[a-z0-9-]+:ResourceTag\/|iam:AWSServiceName$|ec2:Vpc$)/i;
+
+function scopingKeys(condition: unknown): string[] {
+  const keys: string[] = [];
+  for (const operator of Object.keys(obj(condition) || {})) {
+    for (const key of Object.keys(obj((condition as Props)[operator]) || {})) {
+      if (SCOPING_CONDITION_KEY.test(key)) keys.push(key);
+    }
+  }
+  return keys;
+}
+
 const iamNoWildcardResources: ResourceValidationPolicy = {
   name: "iam-no-wildcard-resources",
   description:
-    'IAM identity policies only Allow Resource "*" for actions without resource-level permissions, or with a Condition.',
+    'IAM identity policies only Allow Resource "*" for actions without resource-level permissions, or with a Condition that narrows the resources.',
   enforcementLevel: MANDATORY,
   validateResource: forTypes(IAM_TYPES, (props, args, report) => {
     for (const d of iamDocuments(args.type, props)) {
@@ -447,20 +494,24 @@ const iamNoWildcardResources: ResourceValidationPolicy = {
         if (st.Effect !== "Allow") return;
         const where = `${d.field} Statement[${i}]${st.Sid ? ` (${st.Sid})` : ""}`;
         const hasCondition = obj(st.Condition) !== undefined && Object.keys(st.Condition).length > 0;
-        if (st.NotResource !== undefined && !hasCondition) {
+        const scoped = hasCondition && scopingKeys(st.Condition).length > 0;
+        if (st.NotResource !== undefined && !scoped) {
           report(
             `${where} uses Allow with NotResource, which allows every other resource. ` +
               "Fix: use Resource with the specific ARNs.",
           );
           return;
         }
-        if (!strings(st.Resource).includes("*") || hasCondition) return;
+        // A condition only stands in for a resource ARN if it narrows which resources are touched; one such as
+        // aws:SecureTransport does not.
+        if (!strings(st.Resource).includes("*") || scoped) return;
         const uncovered = strings(st.Action).filter((a) => !actionCoveredByAllowList(a));
         if (uncovered.length > 0 || st.Action === undefined) {
           report(
             `${where} allows Resource "*" for actions that support resource-level permissions: ` +
-              `${uncovered.join(", ") || "(NotAction)"}. Fix: scope Resource to the specific ARNs, or add a ` +
-              "Condition (e.g. aws:ResourceTag, kms:ViaService); only actions without resource-level " +
+              `${uncovered.join(", ") || "(NotAction)"}${hasCondition ? " (its Condition does not narrow the resources)" : ""}. ` +
+              "Fix: scope Resource to the specific ARNs, or add a Condition on a scoping key (e.g. aws:ResourceTag, " +
+              "aws:RequestTag, kms:ViaService, ec2:CreateAction); only actions without resource-level " +
               `permissions may use "*" unconditionally (${RESOURCE_WILDCARD_ALLOWED_ACTIONS.join(", ")}).`,
           );
         }
@@ -913,6 +964,7 @@ export const policies: Policies = [
   eksSecretsEncryption,
   eksControlPlaneLogging,
   eksEndpointNotPublic,
+  kmsKeyPolicyNoOpenPrincipal,
   kmsKeyRotation,
   kmsDeletionWindow,
   launchTemplateImdsv2,

@@ -317,6 +317,22 @@ const BAD: Record<string, Case[]> = {
       fragment: /unset \(defaults to true\)/,
     },
   ],
+  "kms-key-policy-no-open-principal": [
+    {
+      title: "Principal * without a Condition",
+      resources: [
+        patch(key, {
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              { Sid: "Open", Effect: "Allow", Principal: { AWS: "*" }, Action: "kms:Decrypt", Resource: "*" },
+            ],
+          }),
+        }),
+      ],
+      fragment: /Statement\[0\] \(Open\) allows Principal "\*" without a Condition/,
+    },
+  ],
   "kms-key-rotation": [
     { title: "rotation off", resources: [patch(key, { enableKeyRotation: false })], fragment: /rotation/ },
     {
@@ -417,6 +433,18 @@ const BAD: Record<string, Case[]> = {
         identity({ Effect: "Allow", Action: "s3:GetObject", NotResource: "arn:aws:s3:::private/*" }),
       ],
       fragment: /Allow with NotResource/,
+    },
+    {
+      title: 'a Condition that does not narrow the resources (aws:SecureTransport) on "*"',
+      resources: [
+        identity({
+          Effect: "Allow",
+          Action: "s3:DeleteObject",
+          Resource: "*",
+          Condition: { Bool: { "aws:SecureTransport": "true" } },
+        }),
+      ],
+      fragment: /s3:DeleteObject \(its Condition does not narrow the resources\)/,
     },
     {
       title: "role inline policy",
@@ -706,6 +734,7 @@ describe("policy pack (policy/policies.ts via policy/harness.ts)", () => {
       "iam-irsa-trust-scoped",
       "iam-no-wildcard-actions",
       "iam-no-wildcard-resources",
+      "kms-key-policy-no-open-principal",
       "kms-key-rotation",
       "no-plaintext-secrets-helm-values",
       "no-plaintext-secrets-k8s-secret",
