@@ -207,12 +207,6 @@ const PROD_SYNC: SyncConfig = {
   retryLimit: 3,
   interval: "10m",
 };
-const gitopsDefaults = (sync: SyncConfig, ha: boolean): Defaults["gitops"] => ({
-  engine: "argocd",
-  sync,
-  argocd: { chartVersion: ARGOCD_CHART, ha, adminGroups: [], extraSourceRepos: TEMPLATE_CHART_REPOS },
-  flux: { chartVersion: FLUX_CHART },
-});
 
 const K8S_VERSION = "1.34";
 // EKS add-on builds for Kubernetes 1.34, pinned so a rebuild gets what was tested; bump with
@@ -223,122 +217,121 @@ const ADDONS: Record<string, string> = {
   "kube-proxy": "v1.34.0-eksbuild.2",
 };
 
+/** Everything that differs between environments, on purpose; the rest of the defaults is the same everywhere. */
+interface EnvironmentKnobs {
+  vpcCidr: string;
+  natGateways: NetworkConfig["natGateways"];
+  flowLogRetentionDays: number;
+  deletionWindowDays: number;
+  publicEndpoint: boolean;
+  controlPlaneLogRetentionDays: number;
+  nodes: Omit<NodeGroupConfig, "architecture">;
+  sync: SyncConfig;
+  argocdHa: boolean;
+  externalSecretsReplicas: number;
+}
+
+function environmentDefaults(k: EnvironmentKnobs): Defaults {
+  return {
+    network: {
+      vpcCidr: k.vpcCidr,
+      availabilityZones: [],
+      privateSubnetCidrs: [],
+      publicSubnetCidrs: [],
+      natGateways: k.natGateways,
+      flowLogRetentionDays: k.flowLogRetentionDays,
+    },
+    kms: { deletionWindowDays: k.deletionWindowDays, multiRegion: false },
+    cluster: {
+      version: K8S_VERSION,
+      endpointPublicAccess: k.publicEndpoint,
+      publicAccessCidrs: [],
+      logRetentionDays: k.controlPlaneLogRetentionDays,
+      addons: ADDONS,
+    },
+    nodeGroups: { system: k.nodes },
+    gitops: {
+      engine: "argocd",
+      sync: k.sync,
+      argocd: {
+        chartVersion: ARGOCD_CHART,
+        ha: k.argocdHa,
+        adminGroups: [],
+        extraSourceRepos: TEMPLATE_CHART_REPOS,
+      },
+      flux: { chartVersion: FLUX_CHART },
+    },
+    externalSecrets: {
+      enabled: true,
+      chartVersion: ESO_CHART,
+      namespace: "external-secrets",
+      allowedNamespaces: PLATFORM_NAMESPACES,
+      replicas: k.externalSecretsReplicas,
+      seedSecrets: [],
+      adoptSeedSecrets: false,
+    },
+  };
+}
+
 /** Per-environment defaults: dev is cheap, prod is highly available and gated. */
 export const DEFAULTS: Record<Environment, Defaults> = {
-  dev: {
-    network: {
-      vpcCidr: "10.10.0.0/16",
-      availabilityZones: [],
-      privateSubnetCidrs: [],
-      publicSubnetCidrs: [],
-      natGateways: "single",
-      flowLogRetentionDays: 14,
+  dev: environmentDefaults({
+    vpcCidr: "10.10.0.0/16",
+    natGateways: "single",
+    flowLogRetentionDays: 14,
+    deletionWindowDays: 7,
+    publicEndpoint: true,
+    controlPlaneLogRetentionDays: 30,
+    nodes: {
+      instanceTypes: ["t3.large"],
+      capacityType: "SPOT",
+      minSize: 2,
+      desiredSize: 2,
+      maxSize: 4,
+      diskSizeGiB: 40,
     },
-    kms: { deletionWindowDays: 7, multiRegion: false },
-    cluster: {
-      version: K8S_VERSION,
-      endpointPublicAccess: true,
-      publicAccessCidrs: [],
-      logRetentionDays: 30,
-      addons: ADDONS,
+    sync: NON_PROD_SYNC,
+    argocdHa: false,
+    externalSecretsReplicas: 1,
+  }),
+  staging: environmentDefaults({
+    vpcCidr: "10.20.0.0/16",
+    natGateways: "single",
+    flowLogRetentionDays: 30,
+    deletionWindowDays: 14,
+    publicEndpoint: true,
+    controlPlaneLogRetentionDays: 90,
+    nodes: {
+      instanceTypes: ["m6i.large"],
+      capacityType: "ON_DEMAND",
+      minSize: 2,
+      desiredSize: 3,
+      maxSize: 6,
+      diskSizeGiB: 50,
     },
-    nodeGroups: {
-      system: {
-        instanceTypes: ["t3.large"],
-        capacityType: "SPOT",
-        minSize: 2,
-        desiredSize: 2,
-        maxSize: 4,
-        diskSizeGiB: 40,
-      },
+    sync: NON_PROD_SYNC,
+    argocdHa: false,
+    externalSecretsReplicas: 2,
+  }),
+  prod: environmentDefaults({
+    vpcCidr: "10.30.0.0/16",
+    natGateways: "perAz",
+    flowLogRetentionDays: 365,
+    deletionWindowDays: 30,
+    publicEndpoint: false,
+    controlPlaneLogRetentionDays: 365,
+    nodes: {
+      instanceTypes: ["m6i.xlarge"],
+      capacityType: "ON_DEMAND",
+      minSize: 3,
+      desiredSize: 3,
+      maxSize: 9,
+      diskSizeGiB: 80,
     },
-    gitops: gitopsDefaults(NON_PROD_SYNC, false),
-    externalSecrets: {
-      enabled: true,
-      chartVersion: ESO_CHART,
-      namespace: "external-secrets",
-      allowedNamespaces: PLATFORM_NAMESPACES,
-      replicas: 1,
-      seedSecrets: [],
-      adoptSeedSecrets: false,
-    },
-  },
-  staging: {
-    network: {
-      vpcCidr: "10.20.0.0/16",
-      availabilityZones: [],
-      privateSubnetCidrs: [],
-      publicSubnetCidrs: [],
-      natGateways: "single",
-      flowLogRetentionDays: 30,
-    },
-    kms: { deletionWindowDays: 14, multiRegion: false },
-    cluster: {
-      version: K8S_VERSION,
-      endpointPublicAccess: true,
-      publicAccessCidrs: [],
-      logRetentionDays: 90,
-      addons: ADDONS,
-    },
-    nodeGroups: {
-      system: {
-        instanceTypes: ["m6i.large"],
-        capacityType: "ON_DEMAND",
-        minSize: 2,
-        desiredSize: 3,
-        maxSize: 6,
-        diskSizeGiB: 50,
-      },
-    },
-    gitops: gitopsDefaults(NON_PROD_SYNC, false),
-    externalSecrets: {
-      enabled: true,
-      chartVersion: ESO_CHART,
-      namespace: "external-secrets",
-      allowedNamespaces: PLATFORM_NAMESPACES,
-      replicas: 2,
-      seedSecrets: [],
-      adoptSeedSecrets: false,
-    },
-  },
-  prod: {
-    network: {
-      vpcCidr: "10.30.0.0/16",
-      availabilityZones: [],
-      privateSubnetCidrs: [],
-      publicSubnetCidrs: [],
-      natGateways: "perAz",
-      flowLogRetentionDays: 365,
-    },
-    kms: { deletionWindowDays: 30, multiRegion: false },
-    cluster: {
-      version: K8S_VERSION,
-      endpointPublicAccess: false,
-      publicAccessCidrs: [],
-      logRetentionDays: 365,
-      addons: ADDONS,
-    },
-    nodeGroups: {
-      system: {
-        instanceTypes: ["m6i.xlarge"],
-        capacityType: "ON_DEMAND",
-        minSize: 3,
-        desiredSize: 3,
-        maxSize: 9,
-        diskSizeGiB: 80,
-      },
-    },
-    gitops: gitopsDefaults(PROD_SYNC, true),
-    externalSecrets: {
-      enabled: true,
-      chartVersion: ESO_CHART,
-      namespace: "external-secrets",
-      allowedNamespaces: PLATFORM_NAMESPACES,
-      replicas: 2,
-      seedSecrets: [],
-      adoptSeedSecrets: false,
-    },
-  },
+    sync: PROD_SYNC,
+    argocdHa: true,
+    externalSecretsReplicas: 2,
+  }),
 };
 
 // CloudWatch Logs accepts only these retention periods.

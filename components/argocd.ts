@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ENGINE_NAMESPACE, GITOPS_SECRETS, type Environment, type GitOpsConfig } from "../config";
-import { bootstrapRelease, type K8sObject } from "./bootstrap";
+import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
 import { BRIDGE_LABEL_KEYS } from "./bridge";
 import { k8sLabels } from "./common";
-import { externalSecret } from "./externalSecrets";
+import { externalSecret, gitCredentials } from "./externalSecrets";
 
 export const ARGOCD_NAMESPACE = ENGINE_NAMESPACE.argocd;
 export const APP_PROJECT = "platform";
@@ -38,7 +38,6 @@ export function argoCdValues(c: GitOpsConfig, environment: Environment) {
   const replicas = ha ? 2 : 1;
   // A budget on a single replica would forbid every eviction, and so every node drain.
   const pdb = (n: number) => ({ enabled: n > 1, minAvailable: 1 });
-  const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
   const sso = c.argocd.sso;
   return {
     crds: { install: true, keep: true },
@@ -68,15 +67,15 @@ export function argoCdValues(c: GitOpsConfig, environment: Environment) {
         scopes: "[groups]",
       },
     },
-    controller: { replicas: 1, pdb: pdb(1), resources: resources("250m", "1Gi") },
+    controller: { replicas: 1, pdb: pdb(1), resources: podResources("250m", "1Gi") },
     server: {
       replicas,
       pdb: pdb(replicas),
       service: { type: "ClusterIP" },
-      resources: resources("50m", "256Mi"),
+      resources: podResources("50m", "256Mi"),
     },
-    repoServer: { replicas, pdb: pdb(replicas), resources: resources("100m", "512Mi") },
-    applicationSet: { replicas, pdb: pdb(replicas), resources: resources("50m", "256Mi") },
+    repoServer: { replicas, pdb: pdb(replicas), resources: podResources("100m", "512Mi") },
+    applicationSet: { replicas, pdb: pdb(replicas), resources: podResources("50m", "256Mi") },
     redis: { enabled: !ha },
     "redis-ha": { enabled: ha },
   };
@@ -149,19 +148,16 @@ export class ArgoCd extends pulumi.ComponentResource {
       { metadata: { name: ARGOCD_NAMESPACE, labels } },
       { ...k8sOpts, dependsOn: args.clusterReady },
     );
-    this.release = new k8s.helm.v3.Release(
+    this.release = controllerRelease(
       name,
       {
-        name: "argocd",
+        releaseName: "argocd",
         chart: "argo-cd",
         version: c.argocd.chartVersion,
-        repositoryOpts: { repo: "https://argoproj.github.io/argo-helm" },
+        repo: "https://argoproj.github.io/argo-helm",
         namespace: ARGOCD_NAMESPACE,
-        createNamespace: false,
         values: argoCdValues(c, args.environment),
         timeout: 900,
-        atomic: true,
-        cleanupOnFail: true,
       },
       { ...k8sOpts, dependsOn: [ns, ...args.clusterReady] },
     );
@@ -189,16 +185,9 @@ export class ArgoCd extends pulumi.ComponentResource {
     const credentials: K8sObject[] = [];
     if (c.private) {
       credentials.push(
-        externalSecret({
-          name: "gitops-repository",
-          namespace: ARGOCD_NAMESPACE,
-          labels,
-          remoteKey: `${args.secretsPrefix}/${GITOPS_SECRETS.repository}`,
-          properties: ["username", "password"],
-          target: {
-            labels: { "argocd.argoproj.io/secret-type": "repository" },
-            data: { type: "git", url: c.repoUrl, username: "{{ .username }}", password: "{{ .password }}" },
-          },
+        gitCredentials(ARGOCD_NAMESPACE, args.secretsPrefix, labels, {
+          labels: { "argocd.argoproj.io/secret-type": "repository" },
+          data: { type: "git", url: c.repoUrl, username: "{{ .username }}", password: "{{ .password }}" },
         }),
       );
     }

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Environment, ExternalSecretsConfig } from "../config";
-import { bootstrapRelease, type K8sObject } from "./bootstrap";
+import { GITOPS_SECRETS, type Environment, type ExternalSecretsConfig } from "../config";
+import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
 import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext, type PolicyDocument } from "./common";
 import { IrsaRole, type OidcIdentity } from "./irsa";
 
@@ -100,7 +100,7 @@ export function externalSecretsValues(
   // A spread constraint without a selector matches no pods, and so spreads nothing.
   const pod = (cpu: string, memory: string, app: string) => ({
     replicaCount: c.replicas,
-    resources: { requests: { cpu, memory }, limits: { memory } },
+    resources: podResources(cpu, memory),
     podDisruptionBudget: { enabled: ha, minAvailable: 1 },
     topologySpreadConstraints: ha
       ? [
@@ -231,19 +231,16 @@ export class ExternalSecrets extends pulumi.ComponentResource {
       { ...k8sOpts, dependsOn: [tokenRole] },
     );
 
-    const release = new k8s.helm.v3.Release(
+    const release = controllerRelease(
       name,
       {
-        name: "external-secrets",
+        releaseName: "external-secrets",
         chart: "external-secrets",
         version: c.chartVersion,
-        repositoryOpts: { repo: "https://charts.external-secrets.io" },
+        repo: "https://charts.external-secrets.io",
         namespace: c.namespace,
-        createNamespace: false,
         values: externalSecretsValues(c, this.role.serviceAccountAnnotations),
         timeout: 600,
-        atomic: true,
-        cleanupOnFail: true,
       },
       { ...k8sOpts, dependsOn: [ns, tokenBinding, this.role, ...args.clusterReady] },
     );
@@ -265,6 +262,25 @@ export class ExternalSecrets extends pulumi.ComponentResource {
       stores: Object.values(STORES),
     });
   }
+}
+
+export const GIT_CREDENTIALS_SECRET = "gitops-repository";
+
+/** The GitOps repository's token (`username`, `password`) from Secrets Manager, as the engine's Secret. */
+export function gitCredentials(
+  namespace: string,
+  secretsPrefix: string,
+  labels: Record<string, string>,
+  target?: { labels?: Record<string, string>; data?: Record<string, string> },
+): K8sObject {
+  return externalSecret({
+    name: GIT_CREDENTIALS_SECRET,
+    namespace,
+    labels,
+    remoteKey: `${secretsPrefix}/${GITOPS_SECRETS.repository}`,
+    properties: ["username", "password"],
+    target,
+  });
 }
 
 /** An ExternalSecret reading properties of one Secrets Manager entry into a Kubernetes Secret it owns. */

@@ -1,16 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  ENGINE_NAMESPACE,
-  GITOPS_SECRETS,
-  PINNED_REVISION_RE,
-  type Environment,
-  type GitOpsConfig,
-} from "../config";
-import { bootstrapRelease, type K8sObject } from "./bootstrap";
+import { ENGINE_NAMESPACE, PINNED_REVISION_RE, type Environment, type GitOpsConfig } from "../config";
+import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
 import { BRIDGE_CONFIG_MAP } from "./bridge";
 import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext } from "./common";
-import { externalSecret } from "./externalSecrets";
+import { GIT_CREDENTIALS_SECRET, gitCredentials } from "./externalSecrets";
 import { IrsaRole, type OidcIdentity } from "./irsa";
 
 export const FLUX_NAMESPACE = ENGINE_NAMESPACE.flux;
@@ -41,7 +35,6 @@ export function gitRef(revision: string): Record<string, string> {
 
 /** Helm values for the community flux2 chart: IRSA for SOPS, no RBAC aggregation, one namespace watched. */
 export function fluxValues(serviceAccountAnnotations: pulumi.Input<Record<string, string>>) {
-  const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
   return {
     installCRDs: true,
     // Flux objects live in flux-system; watching nothing else keeps tenants from creating Kustomizations that
@@ -50,19 +43,19 @@ export function fluxValues(serviceAccountAnnotations: pulumi.Input<Record<string
     // Aggregation would let namespace editors create Flux objects; the platform keeps that to Git.
     rbac: { create: true, createAggregation: false },
     policies: { create: true },
-    sourceController: { resources: resources("50m", "256Mi") },
+    sourceController: { resources: podResources("50m", "256Mi") },
     kustomizeController: {
-      resources: resources("100m", "512Mi"),
+      resources: podResources("100m", "512Mi"),
       serviceAccount: {
         create: true,
         automount: true,
         annotations: serviceAccountAnnotations,
       },
     },
-    helmController: { resources: resources("100m", "512Mi") },
-    notificationController: { resources: resources("20m", "64Mi") },
-    imageReflectionController: { create: true, resources: resources("20m", "128Mi") },
-    imageAutomationController: { create: true, resources: resources("20m", "128Mi") },
+    helmController: { resources: podResources("100m", "512Mi") },
+    notificationController: { resources: podResources("20m", "64Mi") },
+    imageReflectionController: { create: true, resources: podResources("20m", "128Mi") },
+    imageAutomationController: { create: true, resources: podResources("20m", "128Mi") },
   };
 }
 
@@ -76,7 +69,7 @@ export function gitRepository(c: GitOpsConfig, labels: Record<string, string>): 
       ref: gitRef(c.targetRevision),
       interval: c.sync.interval,
       timeout: "60s",
-      ...(c.private ? { secretRef: { name: "gitops-repository" } } : {}),
+      ...(c.private ? { secretRef: { name: GIT_CREDENTIALS_SECRET } } : {}),
     },
   };
 }
@@ -141,19 +134,16 @@ export class Flux extends pulumi.ComponentResource {
       { metadata: { name: FLUX_NAMESPACE, labels } },
       { ...k8sOpts, dependsOn: args.clusterReady },
     );
-    this.release = new k8s.helm.v3.Release(
+    this.release = controllerRelease(
       name,
       {
-        name: "flux",
+        releaseName: "flux",
         chart: "flux2",
         version: c.flux.chartVersion,
-        repositoryOpts: { repo: "https://fluxcd-community.github.io/helm-charts" },
+        repo: "https://fluxcd-community.github.io/helm-charts",
         namespace: FLUX_NAMESPACE,
-        createNamespace: false,
         values: fluxValues(this.decryptRole.serviceAccountAnnotations),
         timeout: 600,
-        atomic: true,
-        cleanupOnFail: true,
       },
       // The role's policy too, not only the role its ARN comes from: SOPS decryption needs both.
       { ...k8sOpts, dependsOn: [ns, this.decryptRole, ...args.clusterReady] },
@@ -164,17 +154,7 @@ export class Flux extends pulumi.ComponentResource {
       { ...k8sOpts, dependsOn: [ns] },
     );
 
-    const credentials = c.private
-      ? [
-          externalSecret({
-            name: "gitops-repository",
-            namespace: FLUX_NAMESPACE,
-            labels,
-            remoteKey: `${args.secretsPrefix}/${GITOPS_SECRETS.repository}`,
-            properties: ["username", "password"],
-          }),
-        ]
-      : [];
+    const credentials = c.private ? [gitCredentials(FLUX_NAMESPACE, args.secretsPrefix, labels)] : [];
     this.root = bootstrapRelease(`${name}-root`, {
       namespace: FLUX_NAMESPACE,
       objects: [...credentials, gitRepository(c, labels), rootKustomization(c, labels)],

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { BOOTSTRAP_CHART } from "../components/bootstrap";
+import { BOOTSTRAP_CHART } from "../components/helm";
 import { ConfigError } from "../config";
 import { renderBootstrap } from "../test/lib/render";
 import { CREATION_TIMES, LOCAL_CHART_RELEASE, type CreationTimeTable } from "./creation-times";

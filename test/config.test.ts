@@ -1,22 +1,15 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, resolveConfig, rawNamespace } from "../config";
+import { resolveConfig, rawNamespace } from "../config";
 import { buildStack } from "./lib/harness";
 import { loadStackConfig } from "../scripts/engine";
+import { configProblems } from "./lib/config";
 
 /** The dev stack file's namespace, as the program sees it. */
 function devRaw(): Record<string, unknown> {
   return rawNamespace(loadStackConfig("dev").config);
 }
 
-function problemsOf(raw: Record<string, unknown>, region = "eu-west-1"): string {
-  try {
-    resolveConfig(raw, region);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
-    return err.message;
-  }
-  assert.fail("config was accepted");
-}
+const problemsOf = configProblems;
 
 function withKey(path: string, value: unknown, raw = devRaw()): Record<string, unknown> {
   const keys = path.split(".");

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
-import { ConfigError, resolveConfig, rawNamespace } from "../config";
-import { loadStackConfig } from "../scripts/engine";
+import { resolveConfig } from "../config";
+import { configProblems, stackRaw } from "./lib/config";
 import { assertValidCustomResource, CRD_DIR } from "./lib/crd";
 import { buildStack, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
@@ -241,18 +241,10 @@ for (const stackName of ["dev", "prod"] as const) {
 
 describe("External Secrets: config", () => {
   const raw = (es: Record<string, unknown>) => ({
-    ...rawNamespace(loadStackConfig("dev").config),
+    ...stackRaw("dev"),
     externalSecrets: es,
   });
-  const problems = (es: Record<string, unknown>) => {
-    try {
-      resolveConfig(raw(es), "eu-west-1");
-    } catch (err) {
-      assert.ok(err instanceof ConfigError);
-      return err.message;
-    }
-    assert.fail("accepted");
-  };
+  const problems = (es: Record<string, unknown>) => configProblems(raw(es));
   it("rejects an empty prefix, saying why", () =>
     assert.match(problems({ prefix: "" }), /externalSecrets.prefix = "": must not be empty/));
   it("rejects a prefix with a wildcard, saying why", () =>
@@ -271,7 +263,7 @@ describe("External Secrets: config", () => {
       /externalSecrets.chartVersion = "\^2.9.0": must be an exact chart version/,
     ));
   it("rejects a single replica in prod", () => {
-    const prodRaw = { ...rawNamespace(loadStackConfig("prod").config), externalSecrets: { replicas: 1 } };
+    const prodRaw = { ...stackRaw("prod"), externalSecrets: { replicas: 1 } };
     assert.throws(
       () => resolveConfig(prodRaw, "eu-west-1"),
       /externalSecrets.replicas = 1: must be at least 2 in prod/,

@@ -3,6 +3,49 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 /** As the release names it: relative to the project, so the state does not depend on where the checkout lives. */
+/** Requests on every pod, and a memory limit equal to the request: no node overcommits memory for a controller. */
+export function podResources(cpu: string, memory: string) {
+  return { requests: { cpu, memory }, limits: { memory } };
+}
+
+export interface ControllerChart {
+  releaseName: string;
+  chart: string;
+  /** Exact: a rebuild installs what was tested. */
+  version: string;
+  repo: string;
+  namespace: pulumi.Input<string>;
+  values: pulumi.Inputs;
+  timeout: number;
+}
+
+/**
+ * A controller's pinned chart in a namespace the program owns (created before, deleted after it). Atomic, so a
+ * failed install leaves nothing half-done; the provider also waits on uninstall, which teardown relies on.
+ */
+export function controllerRelease(
+  name: string,
+  c: ControllerChart,
+  opts: { provider: k8s.Provider; parent: pulumi.Resource; dependsOn: pulumi.Input<pulumi.Resource>[] },
+): k8s.helm.v3.Release {
+  return new k8s.helm.v3.Release(
+    name,
+    {
+      name: c.releaseName,
+      chart: c.chart,
+      version: c.version,
+      repositoryOpts: { repo: c.repo },
+      namespace: c.namespace,
+      createNamespace: false,
+      values: c.values,
+      timeout: c.timeout,
+      atomic: true,
+      cleanupOnFail: true,
+    },
+    opts,
+  );
+}
+
 export const BOOTSTRAP_CHART = "./charts/platform-bootstrap";
 /** The same chart on this machine, to render it locally. */
 export const BOOTSTRAP_CHART_DIR = path.resolve(__dirname, "..", BOOTSTRAP_CHART);
