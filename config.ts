@@ -179,7 +179,7 @@ type Defaults = Omit<
 
 // The chart version whose CRDs and values schema the tests validate against (../shared/crds/external-secrets).
 const ESO_CHART = "2.9.0";
-const PLATFORM_NAMESPACES = ["argocd", "flux-system", "external-secrets"];
+const PLATFORM_NAMESPACES = [...Object.values(ENGINE_NAMESPACE), "external-secrets"];
 // Chart pins for the GitOps engines: argo-cd 10.1.1 ships Argo CD v3.4.4; flux2 2.18.3 ships Flux v2.8.5.
 const ARGOCD_CHART = "10.1.1";
 const FLUX_CHART = "2.18.3";

@@ -353,9 +353,8 @@ function redactValues(map: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.keys(map).map((k) => [k, REDACTED]));
 }
 
-/** Makes paths inside this repository relative to it (the bootstrap chart is absolute in the inputs). */
+/** Drops undefined members, so that what the files hold does not depend on how an input was left out. */
 function sanitize(value: unknown): unknown {
-  if (typeof value === "string") return relativize(value);
   if (Array.isArray(value)) return value.map(sanitize);
   if (isObject(value)) {
     const out: Record<string, unknown> = {};
@@ -363,11 +362,6 @@ function sanitize(value: unknown): unknown {
     return out;
   }
   return value;
-}
-
-function relativize(s: string): string {
-  if (s === ROOT) return ".";
-  return s.split(`${ROOT}${path.sep}`).join("");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -445,9 +439,7 @@ function releaseHeader(r: CapturedResource, source: ManifestSource): string[] {
     source === "helm template"
       ? "rendered with `helm template`"
       : "taken from the release values (helm binary not available)";
-  return [
-    `# Applied by Helm release ${String(r.inputs.name)} (chart ${relativize(BOOTSTRAP_CHART)}), ${how}.`,
-  ];
+  return [`# Applied by Helm release ${String(r.inputs.name)} (chart ${BOOTSTRAP_CHART}), ${how}.`];
 }
 
 /** A core Kubernetes object the program creates directly: apiVersion/kind from the type token, then its inputs. */
