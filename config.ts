@@ -11,6 +11,7 @@ import {
   subnet,
   type Cidr,
 } from "./components/cidr";
+import { ARGOCD_TEMPLATE_CHART_REPOS, CHARTS } from "./pins";
 
 export const PROJECT = "gitops-platform";
 export const ENGINE_NAMESPACE = { argocd: "argocd", flux: "flux-system" } as const;
@@ -177,19 +178,7 @@ type Defaults = Omit<
   externalSecrets: Omit<ExternalSecretsConfig, "prefix">;
 };
 
-// The chart version whose CRDs and values schema the tests validate against (../shared/crds/external-secrets).
-const ESO_CHART = "2.9.0";
 const PLATFORM_NAMESPACES = [...Object.values(ENGINE_NAMESPACE), "external-secrets"];
-// Chart pins for the GitOps engines: argo-cd 10.1.1 ships Argo CD v3.4.4; flux2 2.18.3 ships Flux v2.8.5.
-const ARGOCD_CHART = "10.1.1";
-const FLUX_CHART = "2.18.3";
-// The chart repositories the gitops/ template's add-ons come from (argo-rollouts, the AWS Load Balancer
-// Controller, metrics-server).
-const TEMPLATE_CHART_REPOS = [
-  "https://argoproj.github.io/argo-helm",
-  "https://aws.github.io/eks-charts",
-  "https://kubernetes-sigs.github.io/metrics-server/",
-];
 const NON_PROD_SYNC: SyncConfig = {
   automated: true,
   prune: true,
@@ -254,16 +243,16 @@ function environmentDefaults(k: EnvironmentKnobs): Defaults {
       engine: "argocd",
       sync: k.sync,
       argocd: {
-        chartVersion: ARGOCD_CHART,
+        chartVersion: CHARTS.argoCd.version,
         ha: k.argocdHa,
         adminGroups: [],
-        extraSourceRepos: TEMPLATE_CHART_REPOS,
+        extraSourceRepos: ARGOCD_TEMPLATE_CHART_REPOS,
       },
-      flux: { chartVersion: FLUX_CHART },
+      flux: { chartVersion: CHARTS.flux.version },
     },
     externalSecrets: {
       enabled: true,
-      chartVersion: ESO_CHART,
+      chartVersion: CHARTS.externalSecrets.version,
       namespace: "external-secrets",
       allowedNamespaces: PLATFORM_NAMESPACES,
       replicas: k.externalSecretsReplicas,

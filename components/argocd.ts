@@ -5,6 +5,7 @@ import { bootstrapRelease, controllerRelease, podResources, type K8sObject } fro
 import { BRIDGE_LABEL_KEYS } from "./bridge";
 import { k8sLabels } from "./common";
 import { externalSecret, gitCredentials } from "./externalSecrets";
+import { CHARTS } from "../pins";
 
 export const ARGOCD_NAMESPACE = ENGINE_NAMESPACE.argocd;
 export const APP_PROJECT = "platform";
@@ -152,9 +153,9 @@ export class ArgoCd extends pulumi.ComponentResource {
       name,
       {
         releaseName: "argocd",
-        chart: "argo-cd",
+        chart: CHARTS.argoCd.chart,
         version: c.argocd.chartVersion,
-        repo: "https://argoproj.github.io/argo-helm",
+        repo: CHARTS.argoCd.repo,
         namespace: ARGOCD_NAMESPACE,
         values: argoCdValues(c, args.environment),
         timeout: 900,

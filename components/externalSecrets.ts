@@ -5,6 +5,7 @@ import { GITOPS_SECRETS, type Environment, type ExternalSecretsConfig } from "..
 import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
 import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext, type PolicyDocument } from "./common";
 import { IrsaRole, type OidcIdentity } from "./irsa";
+import { CHARTS } from "../pins";
 
 export const SERVICE_ACCOUNT = "external-secrets";
 export const STORES = {
@@ -235,9 +236,9 @@ export class ExternalSecrets extends pulumi.ComponentResource {
       name,
       {
         releaseName: "external-secrets",
-        chart: "external-secrets",
+        chart: CHARTS.externalSecrets.chart,
         version: c.chartVersion,
-        repo: "https://charts.external-secrets.io",
+        repo: CHARTS.externalSecrets.repo,
         namespace: c.namespace,
         values: externalSecretsValues(c, this.role.serviceAccountAnnotations),
         timeout: 600,

@@ -6,6 +6,7 @@ import { BRIDGE_CONFIG_MAP } from "./bridge";
 import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext } from "./common";
 import { GIT_CREDENTIALS_SECRET, gitCredentials } from "./externalSecrets";
 import { IrsaRole, type OidcIdentity } from "./irsa";
+import { CHARTS } from "../pins";
 
 export const FLUX_NAMESPACE = ENGINE_NAMESPACE.flux;
 export const SOURCE = "platform";
@@ -138,9 +139,9 @@ export class Flux extends pulumi.ComponentResource {
       name,
       {
         releaseName: "flux",
-        chart: "flux2",
+        chart: CHARTS.flux.chart,
         version: c.flux.chartVersion,
-        repo: "https://fluxcd-community.github.io/helm-charts",
+        repo: CHARTS.flux.repo,
         namespace: FLUX_NAMESPACE,
         values: fluxValues(this.decryptRole.serviceAccountAnnotations),
         timeout: 600,
