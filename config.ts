@@ -21,6 +21,15 @@ export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export const ENGINES = ["argocd", "flux"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 export type Engine = (typeof ENGINES)[number];
+/** Who runs the nodes: managed node groups the program defines, or EKS Auto Mode (compute/). */
+export const COMPUTE_MODES = ["nodeGroups", "autoMode"] as const;
+export type ComputeMode = (typeof COMPUTE_MODES)[number];
+/** How a workload's pods get their AWS role (identity/). */
+export const IDENTITY_MODES = ["podIdentity", "irsa"] as const;
+export type IdentityMode = (typeof IDENTITY_MODES)[number];
+/** Capacity types an Auto Mode node pool may launch (karpenter.sh/capacity-type values). */
+export const AUTO_MODE_CAPACITY_TYPES = ["on-demand", "spot"] as const;
+export type AutoModeCapacityType = (typeof AUTO_MODE_CAPACITY_TYPES)[number];
 
 export interface NetworkConfig {
   vpcCidr: string;
@@ -45,6 +54,14 @@ export interface ClusterConfig {
   publicAccessCidrs: string[];
   logRetentionDays: number;
   addons: Record<string, string>;
+  compute: ComputeMode;
+  autoMode: AutoModeConfig;
+}
+
+/** EKS Auto Mode: the built-in pools (system, general-purpose) always; a platform pool when spot is admitted. */
+export interface AutoModeConfig {
+  /** Capacity the platform's own NodePool admits; ["on-demand"] needs no pool beyond the built-in ones. */
+  capacityTypes: AutoModeCapacityType[];
 }
 
 export interface NodeGroupConfig {
@@ -151,7 +168,9 @@ export interface PlatformConfig {
   network: NetworkConfig;
   kms: KmsConfig;
   cluster: ClusterConfig;
+  /** Empty with cluster.compute autoMode. */
   nodeGroups: Record<string, NodeGroupConfig>;
+  identity: IdentityMode;
   access: AccessConfig;
   gitops: GitOpsConfig;
   externalSecrets: ExternalSecretsConfig;
@@ -171,8 +190,17 @@ export class ConfigError extends Error {
 type Json = unknown;
 type Defaults = Omit<
   PlatformConfig,
-  "environment" | "name" | "region" | "tags" | "access" | "gitops" | "externalSecrets" | "nodeGroups"
+  | "environment"
+  | "name"
+  | "region"
+  | "tags"
+  | "access"
+  | "gitops"
+  | "externalSecrets"
+  | "nodeGroups"
+  | "cluster"
 > & {
+  cluster: Omit<ClusterConfig, "addons">;
   nodeGroups: Record<string, Omit<NodeGroupConfig, "architecture">>;
   gitops: Omit<GitOpsConfig, "repoUrl" | "targetRevision" | "path" | "private">;
   externalSecrets: Omit<ExternalSecretsConfig, "prefix">;
@@ -205,6 +233,16 @@ const ADDONS: Record<string, string> = {
   coredns: "v1.12.3-eksbuild.1",
   "kube-proxy": "v1.34.0-eksbuild.2",
 };
+/** Node groups with Pod Identity need the agent on every node; Auto Mode runs its own. */
+const POD_IDENTITY_AGENT = { "eks-pod-identity-agent": "v1.3.9-eksbuild.3" };
+// What Auto Mode runs itself: installing these as add-ons would fight it for the same objects.
+const AUTO_MODE_BUILT_IN = [
+  "vpc-cni",
+  "coredns",
+  "kube-proxy",
+  "eks-pod-identity-agent",
+  "aws-ebs-csi-driver",
+];
 
 /** Everything that differs between environments, on purpose; the rest of the defaults is the same everywhere. */
 interface EnvironmentKnobs {
@@ -214,6 +252,8 @@ interface EnvironmentKnobs {
   deletionWindowDays: number;
   publicEndpoint: boolean;
   controlPlaneLogRetentionDays: number;
+  compute: ComputeMode;
+  autoModeCapacityTypes: AutoModeCapacityType[];
   nodes: Omit<NodeGroupConfig, "architecture">;
   sync: SyncConfig;
   argocdHa: boolean;
@@ -236,9 +276,11 @@ function environmentDefaults(k: EnvironmentKnobs): Defaults {
       endpointPublicAccess: k.publicEndpoint,
       publicAccessCidrs: [],
       logRetentionDays: k.controlPlaneLogRetentionDays,
-      addons: ADDONS,
+      compute: k.compute,
+      autoMode: { capacityTypes: k.autoModeCapacityTypes },
     },
     nodeGroups: { system: k.nodes },
+    identity: "podIdentity",
     gitops: {
       engine: "argocd",
       sync: k.sync,
@@ -271,6 +313,8 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     deletionWindowDays: 7,
     publicEndpoint: true,
     controlPlaneLogRetentionDays: 30,
+    compute: "autoMode",
+    autoModeCapacityTypes: ["spot", "on-demand"],
     nodes: {
       instanceTypes: ["t3.large"],
       capacityType: "SPOT",
@@ -290,6 +334,8 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     deletionWindowDays: 14,
     publicEndpoint: true,
     controlPlaneLogRetentionDays: 90,
+    compute: "autoMode",
+    autoModeCapacityTypes: ["on-demand"],
     nodes: {
       instanceTypes: ["m6i.large"],
       capacityType: "ON_DEMAND",
@@ -309,6 +355,8 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     deletionWindowDays: 30,
     publicEndpoint: false,
     controlPlaneLogRetentionDays: 365,
+    compute: "nodeGroups",
+    autoModeCapacityTypes: ["on-demand"],
     nodes: {
       instanceTypes: ["m6i.xlarge"],
       capacityType: "ON_DEMAND",
@@ -355,6 +403,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     "kms",
     "cluster",
     "nodeGroups",
+    "identity",
     "access",
     "gitops",
     "externalSecrets",
@@ -432,21 +481,37 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     logRetentionDays:
       v.oneOf("cluster.logRetentionDays", clusterRaw.logRetentionDays, LOG_RETENTION_DAYS) ?? 0,
     addons: {},
+    compute: d.cluster.compute,
+    autoMode: d.cluster.autoMode,
   };
-  v.known("cluster", clusterRaw, Object.keys(d.cluster));
+  v.known("cluster", clusterRaw, [...Object.keys(d.cluster), "addons"]);
+  const identity = v.oneOf("identity", raw.identity ?? d.identity, IDENTITY_MODES) ?? d.identity;
+  Object.assign(cluster, resolveCompute(v, clusterRaw, d.cluster, prod, raw.nodeGroups));
+  const autoMode = cluster.compute === "autoMode";
   // The stack's list replaces the defaults: an add-on can only be left out that way.
-  const addons = v.object("cluster.addons", clusterRaw.addons, {});
-  if (!CORE_ADDONS.every((a) => a in addons)) {
+  const addonDefaults = autoMode
+    ? {}
+    : { ...ADDONS, ...(identity === "podIdentity" ? POD_IDENTITY_AGENT : {}) };
+  const addons = v.object("cluster.addons", clusterRaw.addons ?? addonDefaults, {});
+  const required = autoMode
+    ? []
+    : [...CORE_ADDONS, ...(identity === "podIdentity" ? Object.keys(POD_IDENTITY_AGENT) : [])];
+  if (!required.every((a) => a in addons)) {
     v.fail(
       "cluster.addons",
       addons,
-      `must include ${CORE_ADDONS.join(", ").replace(/, ([^,]*)$/, " and $1")}`,
+      `must include ${required.join(", ").replace(/, ([^,]*)$/, " and $1")}${identity === "podIdentity" ? " (identity podIdentity needs the agent on the nodes)" : ""}`,
     );
   }
-  if (
-    cluster.version !== K8S_VERSION &&
-    (raw.cluster as Record<string, Json> | undefined)?.addons === undefined
-  ) {
+  const builtIn = autoMode ? AUTO_MODE_BUILT_IN.filter((a) => a in addons) : [];
+  if (builtIn.length > 0) {
+    v.fail(
+      "cluster.addons",
+      addons,
+      `must not include ${builtIn.join(", ")} with cluster.compute autoMode: Auto Mode runs them itself`,
+    );
+  }
+  if (cluster.version !== K8S_VERSION && clusterRaw.addons === undefined && required.length > 0) {
     v.fail(
       "cluster.addons",
       addons,
@@ -483,7 +548,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     });
   }
 
-  const nodeGroups = resolveNodeGroups(v, raw.nodeGroups ?? d.nodeGroups, prod);
+  const nodeGroups = autoMode ? {} : resolveNodeGroups(v, raw.nodeGroups ?? d.nodeGroups, prod);
 
   const accessKeys: Array<keyof AccessConfig> = [
     "adminRoleArns",
@@ -563,6 +628,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     kms,
     cluster,
     nodeGroups,
+    identity,
     access,
     gitops,
     externalSecrets,
@@ -668,6 +734,49 @@ function resolveNetwork(
     natGateways,
     flowLogRetentionDays,
   };
+}
+
+/** `cluster.compute` and `cluster.autoMode`: who runs the nodes, and the capacity Auto Mode may launch. */
+function resolveCompute(
+  v: Validator,
+  clusterRaw: Record<string, Json>,
+  d: Defaults["cluster"],
+  prod: boolean,
+  nodeGroupsRaw: Json,
+): Pick<ClusterConfig, "compute" | "autoMode"> {
+  const compute = v.oneOf("cluster.compute", clusterRaw.compute, COMPUTE_MODES) ?? d.compute;
+  const given = clusterRaw.autoMode !== d.autoMode;
+  const autoModeRaw = v.object("cluster.autoMode", clusterRaw.autoMode, d.autoMode);
+  v.known("cluster.autoMode", autoModeRaw, Object.keys(d.autoMode));
+  const capacityTypes = v.stringList("cluster.autoMode.capacityTypes", autoModeRaw.capacityTypes);
+  capacityTypes.forEach((c, i) =>
+    v.oneOf(`cluster.autoMode.capacityTypes[${i}]`, c, AUTO_MODE_CAPACITY_TYPES),
+  );
+  if (!capacityTypes.includes("on-demand")) {
+    v.fail(
+      "cluster.autoMode.capacityTypes",
+      capacityTypes,
+      "must include on-demand: the built-in general-purpose pool is on-demand, and spot alone can run dry",
+    );
+  }
+  if (prod && capacityTypes.includes("spot")) {
+    v.fail(
+      "cluster.autoMode.capacityTypes",
+      capacityTypes,
+      'must be ["on-demand"] in prod: no spot capacity',
+    );
+  }
+  if (compute === "autoMode" && nodeGroupsRaw !== undefined) {
+    v.fail(
+      "nodeGroups",
+      nodeGroupsRaw,
+      "must not be set with cluster.compute autoMode: Auto Mode runs the nodes (pools system and general-purpose)",
+    );
+  }
+  if (compute === "nodeGroups" && given) {
+    v.fail("cluster.autoMode", clusterRaw.autoMode, "applies only with cluster.compute autoMode");
+  }
+  return { compute, autoMode: { capacityTypes: capacityTypes as AutoModeCapacityType[] } };
 }
 
 function resolveNodeGroups(v: Validator, raw: Json, prod: boolean): Record<string, NodeGroupConfig> {

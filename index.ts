@@ -5,6 +5,8 @@ import { GITOPS_SECRETS, rawNamespace, resolveConfig } from "./config";
 import { ArgoCd } from "./components/argocd";
 import { bridgeMetadata, type AddonIdentity } from "./components/bridge";
 import { Cluster } from "./components/cluster";
+import { chooseCompute } from "./compute";
+import { chooseIdentity } from "./identity";
 import { baseTags, type AwsContext } from "./components/common";
 import { ExternalSecrets } from "./components/externalSecrets";
 import { Flux } from "./components/flux";
@@ -28,6 +30,7 @@ const tags = baseTags(cfg.environment, cfg.tags);
 const logGroups = platformLogGroups(cfg.name);
 const prod = cfg.environment === "prod";
 const workloads = { externalSecrets: cfg.externalSecrets.enabled, flux: cfg.gitops.engine === "flux" };
+const compute = chooseCompute(cfg);
 
 const key = new PlatformKey(cfg.name, {
   ctx,
@@ -39,12 +42,12 @@ const key = new PlatformKey(cfg.name, {
   secretWriterRoleArns: cfg.access.secretWriterRoleArns,
   deployerRoleArns: cfg.access.deployerRoleArns,
   logGroupNames: Object.values(logGroups),
-  uses: platformKeyUses(ctx, cfg.name, workloads),
+  uses: platformKeyUses(ctx, cfg.name, workloads, compute.keyUses(ctx, cfg.name)),
   // The standby environment has its own name, so its own roles and log groups: see docs/disaster-recovery.md.
   replica: cfg.dr && {
     region: cfg.dr.standbyRegion,
     logGroupNames: Object.values(platformLogGroups(cfg.dr.standbyName)),
-    uses: platformKeyUses(ctx, cfg.dr.standbyName, workloads),
+    uses: platformKeyUses(ctx, cfg.dr.standbyName, workloads, compute.keyUses(ctx, cfg.dr.standbyName)),
   },
   retain: prod,
   tags,
@@ -62,14 +65,21 @@ const network = new Network(cfg.name, {
 const cluster = new Cluster(cfg.name, {
   ctx,
   clusterName: cfg.name,
+  environment: cfg.environment,
   config: cfg.cluster,
-  nodeGroups: cfg.nodeGroups,
+  compute,
   access: cfg.access,
   privateSubnetIds: network.privateSubnetIds,
   networkReady: network.dependencies,
   logGroupName: logGroups.controlPlane,
   kmsKeyArn: key.keyArn,
   tags,
+});
+const identity = chooseIdentity(cfg.identity, {
+  ctx,
+  clusterName: cluster.cluster.name,
+  clusterArn: cluster.cluster.arn,
+  oidc: cluster.oidc,
 });
 
 const externalSecrets = cfg.externalSecrets.enabled
@@ -78,7 +88,7 @@ const externalSecrets = cfg.externalSecrets.enabled
       environment: cfg.environment,
       clusterName: cfg.name,
       config: cfg.externalSecrets,
-      oidc: cluster.oidc,
+      identity,
       kmsKeyArn: key.keyArn,
       provider: cluster.provider,
       clusterReady: cluster.ready,
@@ -92,21 +102,24 @@ const externalSecrets = cfg.externalSecrets.enabled
     })
   : undefined;
 
-const loadBalancerController = new LoadBalancerController("aws-load-balancer-controller", {
-  ctx,
-  clusterName: cfg.name,
-  oidc: cluster.oidc,
-  vpcId: network.vpc.id,
-  tags,
-});
+const loadBalancerController = compute.selfManagedLoadBalancing
+  ? new LoadBalancerController("aws-load-balancer-controller", {
+      ctx,
+      clusterName: cfg.name,
+      identity,
+      vpcId: network.vpc.id,
+      tags,
+    })
+  : undefined;
 
-const addons: Record<string, AddonIdentity> = {
-  aws_load_balancer_controller: {
+const addons: Record<string, AddonIdentity> = {};
+if (loadBalancerController) {
+  addons.aws_load_balancer_controller = {
     roleArn: loadBalancerController.role.arn,
     namespace: LBC_NAMESPACE,
     serviceAccount: LBC_SERVICE_ACCOUNT,
-  },
-};
+  };
+}
 if (externalSecrets) {
   addons.external_secrets = {
     roleArn: externalSecrets.role.arn,
@@ -125,6 +138,7 @@ const bridge = bridgeMetadata({
   path: cfg.gitops.path,
   secretsPrefix: cfg.externalSecrets.prefix,
   addons,
+  enable: { aws_load_balancer_controller: loadBalancerController !== undefined },
 });
 
 const engineArgs = {
@@ -134,7 +148,10 @@ const engineArgs = {
   bridge,
   provider: cluster.provider,
   clusterReady: cluster.ready,
-  secretStores: externalSecrets?.stores,
+  externalSecrets: externalSecrets && {
+    controller: externalSecrets.controller,
+    stores: externalSecrets.stores,
+  },
 };
 const engine =
   cfg.gitops.engine === "argocd"
@@ -143,7 +160,7 @@ const engine =
         ...engineArgs,
         ctx,
         clusterName: cfg.name,
-        oidc: cluster.oidc,
+        irsa: cluster.irsa,
         kmsKeyArn: key.keyArn,
         tags,
       });
@@ -151,8 +168,8 @@ const engine =
 export const environment = cfg.environment;
 export const clusterName = cluster.cluster.name;
 export const clusterEndpoint = cluster.cluster.endpoint;
-export const oidcIssuer = cluster.oidc.issuerHost;
-export const oidcProviderArn = cluster.oidc.providerArn;
+export const computeMode = cfg.cluster.compute;
+export const identityMode = cfg.identity;
 export const kmsKeyArn = key.keyArn;
 export const vpcId = network.vpc.id;
 export const privateSubnetIds = network.privateSubnetIds;
@@ -166,7 +183,10 @@ export const gitopsRoot = {
   targetRevision: cfg.gitops.targetRevision,
   path: cfg.gitops.path,
 };
-export const loadBalancerControllerRoleArn = loadBalancerController.role.arn;
+export const loadBalancerControllerRoleArn = loadBalancerController?.role.arn;
 export const fluxDecryptRoleArn = engine instanceof Flux ? engine.decryptRole.arn : undefined;
 export const bridgeMetadataKeys = bridge.apply((b) => Object.keys(b).sort());
 export const kmsReplicaKeyArn = key.replicaKeyArn;
+// Last: the OIDC provider exists only if some role above asked for IRSA.
+export const oidcIssuer = cluster.oidc.created?.issuerHost;
+export const oidcProviderArn = cluster.oidc.created?.providerArn;

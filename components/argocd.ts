@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ENGINE_NAMESPACE, GITOPS_SECRETS, type Environment, type GitOpsConfig } from "../config";
 import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
-import { BRIDGE_LABEL_KEYS } from "./bridge";
+import { BRIDGE_LABEL_KEYS, rootSecretDependencies, type EngineSecrets } from "./bridge";
 import { k8sLabels } from "./common";
 import { externalSecret, gitCredentials } from "./externalSecrets";
 import { CHARTS } from "../pins";
@@ -29,8 +29,7 @@ export interface ArgoCdArgs {
   bridge: pulumi.Output<Record<string, string>>;
   provider: k8s.Provider;
   clusterReady: pulumi.Input<pulumi.Resource>[];
-  /** The ClusterSecretStores: the repository's apps read their secrets through them. */
-  secretStores?: pulumi.Resource;
+  externalSecrets?: EngineSecrets;
 }
 
 /** Helm values for argo-cd: read-only by default, no local admin with SSO, HA in prod, ClusterIP only. */
@@ -209,12 +208,7 @@ export class ArgoCd extends pulumi.ComponentResource {
       namespace: ARGOCD_NAMESPACE,
       objects: [...credentials, appProject(c, labels), rootApplication(c, labels)],
       provider: args.provider,
-      dependsOn: [
-        this.release,
-        clusterSecret,
-        // The repository's apps read secrets through the stores, and on destroy must go before them.
-        ...(args.secretStores ? [args.secretStores] : []),
-      ],
+      dependsOn: [this.release, clusterSecret, ...rootSecretDependencies(args.externalSecrets, credentials)],
       parent: this,
     });
     this.registerOutputs({ namespace: ARGOCD_NAMESPACE, rootApp: ROOT_APP });

@@ -9,7 +9,11 @@ import type { Environment } from "../config";
  */
 export const BRIDGE_CONFIG_MAP = "platform-bridge";
 /** Keys that also become labels of the ArgoCD cluster Secret, so ApplicationSet selectors can match on them. */
-export const BRIDGE_LABEL_KEYS = ["environment", "cluster_name"] as const;
+export const BRIDGE_LABEL_KEYS = [
+  "environment",
+  "cluster_name",
+  "enable_aws_load_balancer_controller",
+] as const;
 
 export interface AddonIdentity {
   roleArn: pulumi.Input<string>;
@@ -29,6 +33,11 @@ export interface BridgeFacts {
   secretsPrefix: string;
   /** Keyed by add-on name in snake_case, e.g. aws_load_balancer_controller. */
   addons: Record<string, AddonIdentity>;
+  /**
+   * Add-ons the GitOps repository installs only where the cluster needs them, as `enable_<addon>`: "true" or
+   * "false" (Auto Mode balances load itself, so the self-managed controller is off there).
+   */
+  enable: Record<string, boolean>;
 }
 
 export function bridgeMetadata(f: BridgeFacts): pulumi.Output<Record<string, string>> {
@@ -54,7 +63,30 @@ export function bridgeMetadata(f: BridgeFacts): pulumi.Output<Record<string, str
           gitops_repo_path: f.path,
           secrets_prefix: f.secretsPrefix,
         },
+        ...Object.entries(f.enable).map(([addon, on]) => ({ [`enable_${addon}`]: String(on) })),
         ...addons,
       ),
     );
+}
+
+/** What the root objects of a GitOps engine may wait for from External Secrets. */
+export interface EngineSecrets {
+  /** The operator: it must outlive every ExternalSecret the repository creates (it removes their finalizer). */
+  controller: pulumi.Resource;
+  /** The ClusterSecretStores the root's own ExternalSecrets (repository credentials, SSO) read through. */
+  stores: pulumi.Resource;
+}
+
+/**
+ * The root waits for the operator always (on destroy the root goes first, while the operator can still clear the
+ * finalizers of the repository's ExternalSecrets) but for the stores only when its own objects read from them:
+ * the operator and the engine install side by side, and the stores add to the first `pulumi up` only where the
+ * root cannot sync without them.
+ */
+export function rootSecretDependencies(
+  secrets: EngineSecrets | undefined,
+  rootReads: unknown[],
+): pulumi.Resource[] {
+  if (!secrets) return [];
+  return rootReads.length > 0 ? [secrets.controller, secrets.stores] : [secrets.controller];
 }

@@ -1,9 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AccessConfig, ClusterConfig, NodeGroupConfig } from "../config";
+import type { AccessConfig, ClusterConfig, Environment } from "../config";
+import type { Compute } from "../compute";
+import type { ComputeContext } from "../compute/contract";
+import type { WorkloadIdentity } from "../identity";
+import { ClusterOidc, IrsaIdentity } from "../identity/irsa";
 import { policyDocument, policyJson, roleName, ROLES, type AwsContext } from "./common";
-import { IrsaRole, type OidcIdentity } from "./irsa";
 
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 const ACCESS_POLICY = {
@@ -11,14 +14,13 @@ const ACCESS_POLICY = {
   deployer: "AmazonEKSClusterAdminPolicy",
   viewer: "AmazonEKSViewPolicy",
 } as const;
-// Add-ons the nodes need before they can become Ready; the rest wait for the nodes.
-const BEFORE_NODES = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
 
 export interface ClusterArgs {
   ctx: AwsContext;
   clusterName: string;
+  environment: Environment;
   config: ClusterConfig;
-  nodeGroups: Record<string, NodeGroupConfig>;
+  compute: Compute;
   access: AccessConfig;
   privateSubnetIds: pulumi.Input<string>[];
   /**
@@ -32,15 +34,15 @@ export interface ClusterArgs {
   tags: Record<string, string>;
 }
 
-/** The EKS control plane, its access entries, the IRSA OIDC provider, managed node groups and core add-ons. */
+/** The EKS control plane, its access entries, its OIDC issuer for IRSA, and the compute chosen for it. */
 export class Cluster extends pulumi.ComponentResource {
   readonly cluster: aws.eks.Cluster;
-  readonly oidc: OidcIdentity;
+  /** The OIDC provider, created only if some role uses IRSA. */
+  readonly oidc: ClusterOidc;
+  /** The cluster's own add-ons' identity (vpc-cni): IRSA whatever the workloads use. */
+  readonly irsa: WorkloadIdentity;
   readonly nodeGroups: aws.eks.NodeGroup[];
-  /**
-   * Everything Helm releases wait for: nodes to schedule on and every add-on. DNS included, though an install
-   * would not need it: on destroy the controllers must still resolve AWS endpoints while they clean up.
-   */
+  /** Everything Helm releases wait for: somewhere to schedule and the node add-ons (compute/contract.ts). */
   readonly ready: pulumi.Resource[];
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
@@ -49,7 +51,22 @@ export class Cluster extends pulumi.ComponentResource {
     super("gitops-platform:index:Cluster", name, {}, opts);
     const parent = { parent: this };
     const { ctx, clusterName, config: c, tags } = args;
-    const managed = (policy: string) => pulumi.interpolate`arn:${ctx.partition}:iam::aws:policy/${policy}`;
+    const managedPolicy = (policy: string) =>
+      pulumi.interpolate`arn:${ctx.partition}:iam::aws:policy/${policy}`;
+    const computeContext: ComputeContext = {
+      name,
+      clusterName,
+      environment: args.environment,
+      ctx,
+      config: c,
+      privateSubnetIds: args.privateSubnetIds,
+      networkReady: args.networkReady,
+      kmsKeyArn: args.kmsKeyArn,
+      tags,
+      parent: this,
+      managedPolicy,
+    };
+    const compute = args.compute.controlPlane(computeContext);
 
     const clusterRole = new aws.iam.Role(
       `${name}-cluster`,
@@ -68,10 +85,13 @@ export class Cluster extends pulumi.ComponentResource {
       },
       parent,
     );
-    const clusterPolicy = new aws.iam.RolePolicyAttachment(
-      `${name}-cluster`,
-      { role: clusterRole.name, policyArn: managed("AmazonEKSClusterPolicy") },
-      parent,
+    const clusterPolicies = ["AmazonEKSClusterPolicy", ...compute.clusterRolePolicies].map(
+      (policy, i) =>
+        new aws.iam.RolePolicyAttachment(
+          i === 0 ? `${name}-cluster` : `${name}-cluster-${policy}`,
+          { role: clusterRole.name, policyArn: managedPolicy(policy) },
+          parent,
+        ),
     );
     const clusterKmsPolicy = new aws.iam.RolePolicy(
       `${name}-cluster-kms`,
@@ -85,6 +105,7 @@ export class Cluster extends pulumi.ComponentResource {
                 Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
                 Resource: key,
               },
+              ...compute.clusterKeyStatements(key, ctx.region),
             ]),
           ),
         ),
@@ -113,9 +134,13 @@ export class Cluster extends pulumi.ComponentResource {
         encryptionConfig: { resources: ["secrets"], provider: { keyArn: args.kmsKeyArn } },
         enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
         accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
+        ...compute.clusterSettings,
         tags,
       },
-      { parent: this, dependsOn: [logGroup, clusterPolicy, clusterKmsPolicy] },
+      {
+        parent: this,
+        dependsOn: [logGroup, ...clusterPolicies, clusterKmsPolicy, ...compute.dependsOn],
+      },
     );
 
     const entries = this.createAccessEntries(name, args.access, ctx.partition);
@@ -125,128 +150,8 @@ export class Cluster extends pulumi.ComponentResource {
       if (!url) throw new Error(`EKS cluster ${clusterName} reported no OIDC issuer; IRSA needs one`);
       return url;
     });
-    const provider = new aws.iam.OpenIdConnectProvider(
-      name,
-      { url: issuer, clientIdLists: ["sts.amazonaws.com"], tags },
-      parent,
-    );
-    this.oidc = { providerArn: provider.arn, issuerHost: issuer.apply((u) => u.replace(/^https:\/\//, "")) };
-
-    // The VPC CNI gets its permissions through IRSA so that the node role holds only the worker and ECR policies.
-    const cniRole = new IrsaRole(
-      `${name}-vpc-cni`,
-      {
-        oidc: this.oidc,
-        roleName: roleName(clusterName, ROLES.vpcCni),
-        namespace: "kube-system",
-        serviceAccount: "aws-node",
-        managedPolicyArns: [managed("AmazonEKS_CNI_Policy")],
-        tags,
-      },
-      parent,
-    );
-
-    const addon = (addonName: string, version: string, dependsOn: pulumi.Resource[] = []) =>
-      new aws.eks.Addon(
-        `${name}-${addonName}`,
-        {
-          clusterName: this.cluster.name,
-          addonName,
-          addonVersion: version,
-          resolveConflictsOnCreate: "OVERWRITE",
-          resolveConflictsOnUpdate: "OVERWRITE",
-          serviceAccountRoleArn: addonName === "vpc-cni" ? cniRole.arn : undefined,
-          tags,
-        },
-        { parent: this, dependsOn },
-      );
-    const early = Object.entries(c.addons)
-      .filter(([n]) => BEFORE_NODES.includes(n))
-      .map(([n, v]) => addon(n, v));
-
-    const nodeRole = new aws.iam.Role(
-      `${name}-node`,
-      {
-        name: roleName(clusterName, ROLES.node),
-        assumeRolePolicy: JSON.stringify(
-          policyDocument([
-            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ]),
-        ),
-        tags,
-      },
-      parent,
-    );
-    const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"].map(
-      (p) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-node-${p}`,
-          { role: nodeRole.name, policyArn: managed(p) },
-          parent,
-        ),
-    );
-
-    this.nodeGroups = Object.entries(args.nodeGroups).map(([groupName, g]) => {
-      const launchTemplate = new aws.ec2.LaunchTemplate(
-        `${name}-${groupName}`,
-        {
-          description: `${clusterName} ${groupName} nodes: IMDSv2 only, encrypted root volume, no SSH key`,
-          metadataOptions: {
-            httpEndpoint: "enabled",
-            httpTokens: "required",
-            // 1 keeps pods from reaching the node's credentials through IMDS; pods use IRSA instead.
-            httpPutResponseHopLimit: 1,
-            instanceMetadataTags: "disabled",
-          },
-          blockDeviceMappings: [
-            {
-              deviceName: "/dev/xvda",
-              ebs: {
-                volumeSize: g.diskSizeGiB,
-                volumeType: "gp3",
-                encrypted: "true",
-                kmsKeyId: args.kmsKeyArn,
-                deleteOnTermination: "true",
-              },
-            },
-          ],
-          tagSpecifications: ["instance", "volume"].map((resourceType) => ({
-            resourceType,
-            tags: { ...tags, Name: `${clusterName}-${groupName}` },
-          })),
-          updateDefaultVersion: true,
-          tags,
-        },
-        parent,
-      );
-      return new aws.eks.NodeGroup(
-        `${name}-${groupName}`,
-        {
-          clusterName: this.cluster.name,
-          nodeGroupNamePrefix: `${groupName}-`,
-          nodeRoleArn: nodeRole.arn,
-          subnetIds: args.privateSubnetIds,
-          amiType: g.architecture === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
-          instanceTypes: g.instanceTypes,
-          capacityType: g.capacityType,
-          scalingConfig: { minSize: g.minSize, desiredSize: g.desiredSize, maxSize: g.maxSize },
-          updateConfig: { maxUnavailable: 1 },
-          launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
-          labels: { "gitops-platform/node-group": groupName },
-          tags,
-        },
-        {
-          parent: this,
-          dependsOn: [...nodePolicies, ...early, ...args.networkReady],
-          ignoreChanges: ["scalingConfig.desiredSize"],
-        },
-      );
-    });
-
-    const late = Object.entries(c.addons)
-      .filter(([n]) => !BEFORE_NODES.includes(n))
-      .map(([n, v]) => addon(n, v, this.nodeGroups));
-    this.ready = [...this.nodeGroups, ...early, ...late, ...entries];
+    this.oidc = new ClusterOidc(name, { issuerUrl: issuer, tags, parent: this });
+    this.irsa = new IrsaIdentity(this.oidc);
 
     this.kubeconfig = pulumi.secret(
       pulumi
@@ -258,10 +163,20 @@ export class Cluster extends pulumi.ComponentResource {
       { kubeconfig: this.kubeconfig, enableServerSideApply: true, deleteUnreachable: false },
       { parent: this, dependsOn: entries },
     );
+
+    const attached = args.compute.attach({
+      ...computeContext,
+      cluster: this.cluster,
+      provider: this.provider,
+      irsa: this.irsa,
+      accessEntries: entries,
+    });
+    this.nodeGroups = attached.nodeGroups;
+    this.ready = [...attached.ready, ...entries];
+
     this.registerOutputs({
       clusterName: this.cluster.name,
       endpoint: this.cluster.endpoint,
-      oidcProviderArn: provider.arn,
       kubeconfig: this.kubeconfig,
     });
   }

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GITOPS_SECRETS, type Environment, type ExternalSecretsConfig } from "../config";
 import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
 import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext, type PolicyDocument } from "./common";
-import { IrsaRole, type OidcIdentity } from "./irsa";
+import type { WorkloadIdentity, WorkloadRole } from "../identity";
 import { CHARTS } from "../pins";
 
 export const SERVICE_ACCOUNT = "external-secrets";
@@ -18,7 +18,7 @@ export interface ExternalSecretsArgs {
   environment: Environment;
   clusterName: string;
   config: ExternalSecretsConfig;
-  oidc: OidcIdentity;
+  identity: WorkloadIdentity;
   kmsKeyArn: pulumi.Input<string>;
   provider: k8s.Provider;
   /** Nodes and core add-ons: the chart's pods need somewhere to run. */
@@ -67,13 +67,18 @@ export function externalSecretsPolicy(p: {
   ]);
 }
 
-/** A ClusterSecretStore that authenticates as ESO's own service account and serves only the allowed namespaces. */
+/**
+ * A ClusterSecretStore that serves only the allowed namespaces, as ESO's own identity: with web identity (IRSA)
+ * it exchanges its own service account's token (JWT auth); otherwise, without `auth`, the AWS provider uses the
+ * controller's credentials (the Pod Identity session).
+ */
 export function clusterSecretStore(
   name: string,
   service: "SecretsManager" | "ParameterStore",
   c: ExternalSecretsConfig,
   region: string,
   labels: Record<string, string>,
+  webIdentity: boolean,
 ): K8sObject {
   return {
     apiVersion: "external-secrets.io/v1",
@@ -84,7 +89,9 @@ export function clusterSecretStore(
         aws: {
           service,
           region,
-          auth: { jwt: { serviceAccountRef: { name: SERVICE_ACCOUNT, namespace: c.namespace } } },
+          ...(webIdentity
+            ? { auth: { jwt: { serviceAccountRef: { name: SERVICE_ACCOUNT, namespace: c.namespace } } } }
+            : {}),
         },
       },
       conditions: [{ namespaces: c.allowedNamespaces }],
@@ -142,10 +149,13 @@ export function externalSecretsValues(
 
 /**
  * External Secrets Operator: the only way a secret reaches the cluster. Secrets live in Secrets Manager and
- * Parameter Store under this environment's prefix, encrypted by the platform key; ESO reads them through IRSA.
+ * Parameter Store under this environment's prefix, encrypted by the platform key; ESO reads them as its own
+ * workload role (IRSA or Pod Identity, identity/).
  */
 export class ExternalSecrets extends pulumi.ComponentResource {
-  readonly role: IrsaRole;
+  readonly role: WorkloadRole;
+  /** The controller: what must outlive every ExternalSecret on destroy (it removes their finalizer). */
+  readonly controller: k8s.helm.v3.Release;
   readonly namespace: string;
   readonly serviceAccount = SERVICE_ACCOUNT;
   /** What consumers of the stores (ExternalSecrets) must wait for. */
@@ -179,10 +189,9 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         ),
     );
 
-    this.role = new IrsaRole(
+    this.role = args.identity.role(
       name,
       {
-        oidc: args.oidc,
         roleName: roleName(args.clusterName, ROLES.externalSecrets),
         namespace: c.namespace,
         serviceAccount: SERVICE_ACCOUNT,
@@ -207,30 +216,10 @@ export class ExternalSecrets extends pulumi.ComponentResource {
       },
       { ...k8sOpts, dependsOn: args.clusterReady },
     );
-    const tokenRole = new k8s.rbac.v1.Role(
-      `${name}-own-token`,
-      {
-        metadata: { name: "external-secrets-own-token", namespace: c.namespace, labels },
-        rules: [
-          {
-            apiGroups: [""],
-            resources: ["serviceaccounts/token"],
-            verbs: ["create"],
-            resourceNames: [SERVICE_ACCOUNT],
-          },
-        ],
-      },
-      { ...k8sOpts, dependsOn: [ns] },
-    );
-    const tokenBinding = new k8s.rbac.v1.RoleBinding(
-      `${name}-own-token`,
-      {
-        metadata: { name: "external-secrets-own-token", namespace: c.namespace, labels },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "external-secrets-own-token" },
-        subjects: [{ kind: "ServiceAccount", name: SERVICE_ACCOUNT, namespace: c.namespace }],
-      },
-      { ...k8sOpts, dependsOn: [tokenRole] },
-    );
+    // JWT auth mints a token for ESO's own service account; a namespaced Role grants exactly that.
+    const token = this.role.webIdentity
+      ? [this.ownTokenRole(name, c.namespace, labels, ns, args.provider)]
+      : [];
 
     const release = controllerRelease(
       name,
@@ -243,14 +232,16 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         values: externalSecretsValues(c, this.role.serviceAccountAnnotations),
         timeout: 600,
       },
-      { ...k8sOpts, dependsOn: [ns, tokenBinding, this.role, ...args.clusterReady] },
+      { ...k8sOpts, dependsOn: [ns, ...token, ...this.role.ready, ...args.clusterReady] },
     );
+    this.controller = release;
 
+    const jwt = this.role.webIdentity;
     this.stores = bootstrapRelease(`${name}-stores`, {
       namespace: c.namespace,
       objects: [
-        clusterSecretStore(STORES.secretsManager, "SecretsManager", c, ctx.region, labels),
-        clusterSecretStore(STORES.parameterStore, "ParameterStore", c, ctx.region, labels),
+        clusterSecretStore(STORES.secretsManager, "SecretsManager", c, ctx.region, labels, jwt),
+        clusterSecretStore(STORES.parameterStore, "ParameterStore", c, ctx.region, labels, jwt),
       ],
       provider: args.provider,
       dependsOn: [release],
@@ -262,6 +253,40 @@ export class ExternalSecrets extends pulumi.ComponentResource {
       namespace: this.namespace,
       stores: Object.values(STORES),
     });
+  }
+
+  private ownTokenRole(
+    name: string,
+    namespace: string,
+    labels: Record<string, string>,
+    ns: pulumi.Resource,
+    provider: k8s.Provider,
+  ): pulumi.Resource {
+    const k8sOpts = { parent: this, provider };
+    const tokenRole = new k8s.rbac.v1.Role(
+      `${name}-own-token`,
+      {
+        metadata: { name: "external-secrets-own-token", namespace, labels },
+        rules: [
+          {
+            apiGroups: [""],
+            resources: ["serviceaccounts/token"],
+            verbs: ["create"],
+            resourceNames: [SERVICE_ACCOUNT],
+          },
+        ],
+      },
+      { ...k8sOpts, dependsOn: [ns] },
+    );
+    return new k8s.rbac.v1.RoleBinding(
+      `${name}-own-token`,
+      {
+        metadata: { name: "external-secrets-own-token", namespace, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "external-secrets-own-token" },
+        subjects: [{ kind: "ServiceAccount", name: SERVICE_ACCOUNT, namespace }],
+      },
+      { ...k8sOpts, dependsOn: [tokenRole] },
+    );
   }
 }
 

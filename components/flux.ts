@@ -5,7 +5,8 @@ import { bootstrapRelease, controllerRelease, podResources, type K8sObject } fro
 import { BRIDGE_CONFIG_MAP } from "./bridge";
 import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext } from "./common";
 import { GIT_CREDENTIALS_SECRET, gitCredentials } from "./externalSecrets";
-import { IrsaRole, type OidcIdentity } from "./irsa";
+import { rootSecretDependencies, type EngineSecrets } from "./bridge";
+import type { WorkloadIdentity, WorkloadRole } from "../identity";
 import { CHARTS } from "../pins";
 
 export const FLUX_NAMESPACE = ENGINE_NAMESPACE.flux;
@@ -19,11 +20,15 @@ export interface FluxArgs {
   config: GitOpsConfig;
   secretsPrefix: string;
   bridge: pulumi.Output<Record<string, string>>;
-  oidc: OidcIdentity;
+  /**
+   * IRSA in every identity mode: a Kustomization's `decryption.serviceAccountName` (object-level workload
+   * identity) makes kustomize-controller exchange another service account's token, which only web identity can.
+   */
+  irsa: WorkloadIdentity;
   kmsKeyArn: pulumi.Input<string>;
   provider: k8s.Provider;
   clusterReady: pulumi.Input<pulumi.Resource>[];
-  secretStores?: pulumi.Resource;
+  externalSecrets?: EngineSecrets;
   tags: Record<string, string>;
 }
 
@@ -104,7 +109,7 @@ export function rootKustomization(c: GitOpsConfig, labels: Record<string, string
 export class Flux extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
   readonly root: k8s.helm.v3.Release;
-  readonly decryptRole: IrsaRole;
+  readonly decryptRole: WorkloadRole;
 
   constructor(name: string, args: FluxArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-platform:index:Flux", name, {}, opts);
@@ -113,10 +118,9 @@ export class Flux extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: args.provider };
 
     // SOPS: kustomize-controller may decrypt with the platform key and do nothing else.
-    this.decryptRole = new IrsaRole(
+    this.decryptRole = args.irsa.role(
       `${name}-sops`,
       {
-        oidc: args.oidc,
         roleName: roleName(args.clusterName, ROLES.fluxSops),
         namespace: FLUX_NAMESPACE,
         serviceAccount: KUSTOMIZE_CONTROLLER,
@@ -147,7 +151,7 @@ export class Flux extends pulumi.ComponentResource {
         timeout: 600,
       },
       // The role's policy too, not only the role its ARN comes from: SOPS decryption needs both.
-      { ...k8sOpts, dependsOn: [ns, this.decryptRole, ...args.clusterReady] },
+      { ...k8sOpts, dependsOn: [ns, ...this.decryptRole.ready, ...args.clusterReady] },
     );
     const bridge = new k8s.core.v1.ConfigMap(
       `${name}-bridge`,
@@ -160,7 +164,7 @@ export class Flux extends pulumi.ComponentResource {
       namespace: FLUX_NAMESPACE,
       objects: [...credentials, gitRepository(c, labels), rootKustomization(c, labels)],
       provider: args.provider,
-      dependsOn: [this.release, bridge, ...(args.secretStores ? [args.secretStores] : [])],
+      dependsOn: [this.release, bridge, ...rootSecretDependencies(args.externalSecrets, credentials)],
       parent: this,
     });
     this.registerOutputs({ namespace: FLUX_NAMESPACE, decryptRoleArn: this.decryptRole.arn });

@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  AUTOSCALING_SERVICE_ROLE,
   policyDocument,
   policyJson,
   roleArn,
@@ -72,7 +71,7 @@ const ADMIN_ACTIONS = [
   "kms:RotateKeyOnDemand",
   "kms:ReplicateKey",
 ];
-const DATA_ACTIONS = [
+export const DATA_ACTIONS = [
   "kms:Encrypt",
   "kms:Decrypt",
   "kms:ReEncrypt*",
@@ -176,14 +175,16 @@ export function platformLogGroups(name: string) {
 
 /**
  * Every role of an environment that may use the key, by the deterministic names its components give them:
- * the EKS cluster role, the Auto Scaling service-linked role (node volumes) and the workloads that decrypt.
+ * the EKS cluster role, whoever encrypts node and pod volumes (`computeUses`, compute/) and the workloads that
+ * decrypt. Workload roles are named by `aws:PrincipalArn`, which is the role's ARN for an IRSA session and for a
+ * Pod Identity session alike.
  */
 export function platformKeyUses(
   ctx: AwsContext,
   name: string,
   workloads: { externalSecrets: boolean; flux: boolean },
+  computeUses: KeyUse[],
 ): KeyUse[] {
-  const autoscaling = [roleArn(ctx, AUTOSCALING_SERVICE_ROLE)];
   const uses: KeyUse[] = [
     {
       // Matches the cluster role's own IAM policy (components/cluster.ts); EKS's grant comes from the deployer.
@@ -191,15 +192,7 @@ export function platformKeyUses(
       roleArns: [roleArn(ctx, roleName(name, ROLES.cluster))],
       actions: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
     },
-    // Managed node groups launch through the Auto Scaling service-linked role, which encrypts root volumes.
-    { sid: "NodeVolumesByAutoScaling", roleArns: autoscaling, actions: DATA_ACTIONS, direct: true },
-    {
-      sid: "NodeVolumeGrantsByAutoScaling",
-      roleArns: autoscaling,
-      actions: ["kms:CreateGrant"],
-      direct: true,
-      grantsForAwsResourcesOnly: true,
-    },
+    ...computeUses,
   ];
   if (workloads.externalSecrets) {
     uses.push({

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { policyDocument, roleName, ROLES, type AwsContext, type PolicyDocument } from "./common";
-import { IrsaRole, type OidcIdentity } from "./irsa";
+import type { WorkloadIdentity, WorkloadRole } from "../identity";
 
 export const LBC_NAMESPACE = "kube-system";
 export const LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller";
@@ -9,7 +9,7 @@ const CLUSTER_TAG = "elbv2.k8s.aws/cluster";
 export interface LoadBalancerControllerArgs {
   ctx: AwsContext;
   clusterName: string;
-  oidc: OidcIdentity;
+  identity: WorkloadIdentity;
   vpcId: pulumi.Input<string>;
   tags: Record<string, string>;
 }
@@ -198,17 +198,19 @@ export function loadBalancerControllerPolicy(p: {
   ]);
 }
 
-/** The AWS side of the AWS Load Balancer Controller, which the GitOps repository installs. */
+/**
+ * The AWS side of the AWS Load Balancer Controller, which the GitOps repository installs where the cluster does
+ * not balance load itself (node groups; Auto Mode runs its own).
+ */
 export class LoadBalancerController extends pulumi.ComponentResource {
-  readonly role: IrsaRole;
+  readonly role: WorkloadRole;
 
   constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-platform:index:LoadBalancerController", name, {}, opts);
     const { ctx } = args;
-    this.role = new IrsaRole(
+    this.role = args.identity.role(
       name,
       {
-        oidc: args.oidc,
         roleName: roleName(args.clusterName, ROLES.loadBalancerController),
         namespace: LBC_NAMESPACE,
         serviceAccount: LBC_SERVICE_ACCOUNT,

@@ -297,22 +297,29 @@ for (const stackName of ["dev", "prod"] as const) {
         );
       });
 
+      // Changed on purpose (issue 13): the node DaemonSets are created beside the node groups instead of before
+      // them, and nothing but the add-ons after the nodes waits for CoreDNS.
       it("pins the core add-ons, gives the CNI its own IRSA role, and orders add-ons around the nodes", () => {
         const addons = s.ofType("aws:eks/addon:Addon");
         assert.deepEqual(addons.map((a) => a.inputs.addonName).sort(), ["coredns", "kube-proxy", "vpc-cni"]);
         for (const a of addons)
           assert.match(a.inputs.addonVersion as string, /^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
-        const cni = addons.find((a) => a.inputs.addonName === "vpc-cni");
-        assert.match(cni?.inputs.serviceAccountRoleArn as string, /role\/platform-\w+-vpc-cni$/);
+        const named = (n: string) => addons.find((a) => a.inputs.addonName === n)!;
+        const cni = named("vpc-cni");
+        const coredns = named("coredns");
+        assert.match(cni.inputs.serviceAccountRoleArn as string, /role\/platform-\w+-vpc-cni$/);
         const nodes = s.one("aws:eks/nodeGroup:NodeGroup");
-        assert.ok(s.dependsOn(nodes, cni!), "nodes need the CNI before they can become Ready");
-        assert.ok(
-          s.dependsOn(
-            addons.find((a) => a.inputs.addonName === "coredns")!,
-            nodes,
-          ),
-          "CoreDNS needs nodes to schedule on",
-        );
+        assert.ok(!s.dependsOn(nodes, cni), "the CNI installs while the instances boot, not before");
+        assert.ok(s.dependsOn(coredns, nodes), "CoreDNS needs nodes to schedule on");
+        const releases = s.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.repositoryOpts);
+        assert.ok(releases.length >= 2);
+        for (const release of releases) {
+          assert.ok(s.dependsOn(release, nodes), `${release.name} waits for the nodes`);
+          assert.ok(s.dependsOn(release, cni), `${release.name} waits for the CNI its pods need`);
+          assert.ok(!s.dependsOn(release, coredns), `${release.name} does not wait for CoreDNS`);
+        }
+        assert.equal(coredns.inputs.preserve, true, "CoreDNS keeps running through a destroy");
+        assert.equal(cni.inputs.preserve, undefined);
       });
 
       it("builds a Kubernetes provider with exec auth and exports the kubeconfig as a secret", () => {

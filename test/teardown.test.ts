@@ -34,12 +34,25 @@ for (const engine of ["argocd", "flux"] as const) {
       assert.ok(s.dependsOn(root(), lbcRole));
     });
 
-    it("removes the root objects before the secret stores its apps read from", () => {
-      assert.ok(s.dependsOn(root(), s.one("kubernetes:helm.sh/v3:Release", "external-secrets-stores")));
+    // Changed on purpose (issue 13): the root waits for the stores only when its own objects read from them.
+    it("removes the root objects before the External Secrets operator, which clears their ExternalSecrets' finalizers", () => {
+      assert.ok(s.dependsOn(root(), chart("external-secrets")));
       assert.ok(
         s.dependsOn(
           s.one("kubernetes:helm.sh/v3:Release", "external-secrets-stores"),
           chart("external-secrets"),
+        ),
+      );
+    });
+
+    it("waits for the secret stores only when the root's own objects read from them (a private repository)", async () => {
+      const stores = () => s.one("kubernetes:helm.sh/v3:Release", "external-secrets-stores");
+      assert.ok(!s.dependsOn(root(), stores()), "a public repository's root does not wait for the stores");
+      const priv = await buildStack("dev", { "gitops-platform:gitops": { engine, private: true } });
+      assert.ok(
+        priv.dependsOn(
+          priv.one("kubernetes:helm.sh/v3:Release", `${engine}-root`),
+          priv.one("kubernetes:helm.sh/v3:Release", "external-secrets-stores"),
         ),
       );
     });

@@ -1,24 +1,19 @@
+// IRSA: the cluster's OIDC provider federates its service-account tokens; each role trusts one subject.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, policyJson, type PolicyDocument } from "./common";
+import { policyDocument, policyJson } from "../components/common";
+import {
+  assertWorkloadNames,
+  type WorkloadIdentity,
+  type WorkloadRole,
+  type WorkloadRoleRequest,
+} from "./contract";
 
 /** The identity of the cluster's OIDC provider, as IRSA trust policies need it. */
 export interface OidcIdentity {
   providerArn: pulumi.Input<string>;
   /** Issuer URL without the scheme, e.g. oidc.eks.eu-west-1.amazonaws.com/id/ABC. */
   issuerHost: pulumi.Input<string>;
-}
-
-export interface IrsaRoleArgs {
-  oidc: OidcIdentity;
-  /** Physical role name (deterministic: the KMS key policy names it before it exists). */
-  roleName: string;
-  namespace: string;
-  serviceAccount: string;
-  /** Inline permissions; omit for a role that only carries managed policies. */
-  policy?: pulumi.Input<PolicyDocument>;
-  managedPolicyArns?: pulumi.Input<string>[];
-  tags: Record<string, string>;
 }
 
 /**
@@ -46,25 +41,21 @@ export function irsaTrustPolicy(
   ]);
 }
 
+export interface IrsaRoleArgs extends WorkloadRoleRequest {
+  oidc: OidcIdentity;
+}
+
 /** An IAM role that one Kubernetes service account assumes through IRSA. */
-export class IrsaRole extends pulumi.ComponentResource {
+export class IrsaRole extends pulumi.ComponentResource implements WorkloadRole {
   readonly role: aws.iam.Role;
   readonly arn: pulumi.Output<string>;
-  /** The annotation the service account needs. */
   readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+  readonly webIdentity = true;
+  readonly ready: pulumi.Resource[] = [this];
 
   constructor(name: string, args: IrsaRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-platform:index:IrsaRole", name, {}, opts);
-    for (const [what, value] of [
-      ["namespace", args.namespace],
-      ["serviceAccount", args.serviceAccount],
-    ]) {
-      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
-        throw new Error(
-          `IrsaRole ${name}: ${what} ${JSON.stringify(value)} must be a Kubernetes name, no wildcard`,
-        );
-      }
-    }
+    assertWorkloadNames(`IrsaRole ${name}`, args);
     const trust = pulumi
       .all([args.oidc.providerArn, args.oidc.issuerHost])
       .apply(([arn, host]) => irsaTrustPolicy(arn, host, args.namespace, args.serviceAccount));
@@ -89,5 +80,52 @@ export class IrsaRole extends pulumi.ComponentResource {
       "eks.amazonaws.com/role-arn": arn,
     }));
     this.registerOutputs({ arn: this.arn });
+  }
+}
+
+/**
+ * The cluster's OIDC provider, created the first time a role needs it: with Pod Identity and Auto Mode and
+ * Argo CD nothing does, and the cluster then has no IAM identity provider at all.
+ */
+export class ClusterOidc {
+  private provider?: OidcIdentity;
+
+  constructor(
+    private readonly name: string,
+    private readonly args: {
+      issuerUrl: pulumi.Output<string>;
+      tags: Record<string, string>;
+      parent: pulumi.Resource;
+    },
+  ) {}
+
+  get(): OidcIdentity {
+    if (!this.provider) {
+      const provider = new aws.iam.OpenIdConnectProvider(
+        this.name,
+        { url: this.args.issuerUrl, clientIdLists: ["sts.amazonaws.com"], tags: this.args.tags },
+        { parent: this.args.parent },
+      );
+      this.provider = {
+        providerArn: provider.arn,
+        issuerHost: this.args.issuerUrl.apply((u) => u.replace(/^https:\/\//, "")),
+      };
+    }
+    return this.provider;
+  }
+
+  /** The provider if some role asked for it. */
+  get created(): OidcIdentity | undefined {
+    return this.provider;
+  }
+}
+
+export class IrsaIdentity implements WorkloadIdentity {
+  readonly mode = "irsa" as const;
+
+  constructor(private readonly oidc: ClusterOidc) {}
+
+  role(name: string, request: WorkloadRoleRequest, opts: { parent: pulumi.Resource }): WorkloadRole {
+    return new IrsaRole(name, { ...request, oidc: this.oidc.get() }, opts);
   }
 }

@@ -1,0 +1,52 @@
+// The identity axis: how a workload's pods get an AWS role. One contract, one file per choice (irsa.ts,
+// podIdentity.ts), chosen once in index.ts from `identity`; components ask for a role and never see the mode.
+import type * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
+import type { IdentityMode } from "../config";
+import type { PolicyDocument } from "../components/common";
+
+/** A role for exactly one service account of one namespace of this cluster. */
+export interface WorkloadRoleRequest {
+  /** Physical role name (deterministic: the KMS key policy names it before it exists). */
+  roleName: string;
+  namespace: string;
+  serviceAccount: string;
+  /** Inline permissions; omit for a role that only carries managed policies. */
+  policy?: pulumi.Input<PolicyDocument>;
+  managedPolicyArns?: pulumi.Input<string>[];
+  tags: Record<string, string>;
+}
+
+/** The role, and how the pod comes by it. */
+export interface WorkloadRole {
+  readonly role: aws.iam.Role;
+  readonly arn: pulumi.Output<string>;
+  /** What the service account must carry (IRSA's role annotation; nothing with Pod Identity). */
+  readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+  /**
+   * True when AWS is reached by exchanging the service account's own token (web identity): a controller that
+   * mints that token itself (External Secrets' JWT auth) then needs the right to create it.
+   */
+  readonly webIdentity: boolean;
+  /** What pods must wait for so their first AWS call succeeds: role, policies and any association. */
+  readonly ready: pulumi.Resource[];
+}
+
+export interface WorkloadIdentity {
+  readonly mode: IdentityMode;
+  role(name: string, request: WorkloadRoleRequest, opts: { parent: pulumi.Resource }): WorkloadRole;
+}
+
+const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Trust is for one exact service account: a wildcard would hand the role to every pod that matches. */
+export function assertWorkloadNames(name: string, request: WorkloadRoleRequest): void {
+  for (const [what, value] of [
+    ["namespace", request.namespace],
+    ["serviceAccount", request.serviceAccount],
+  ]) {
+    if (!K8S_NAME_RE.test(value)) {
+      throw new Error(`${name}: ${what} ${JSON.stringify(value)} must be a Kubernetes name, no wildcard`);
+    }
+  }
+}
