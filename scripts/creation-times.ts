@@ -15,6 +15,13 @@ export type CreationTimeTable = Record<string, number>;
 /** Key for Helm releases of a chart that lives in this repository (a handful of custom resources, no pods). */
 export const LOCAL_CHART_RELEASE = "kubernetes:helm.sh/v3:Release (local chart)";
 
+/**
+ * Key for the step Auto Mode takes without a resource of its own: the first pod left pending makes it launch a
+ * node (EC2 launch, Bottlerocket boot, join; ~1 min). scripts/plan.ts puts it between the cluster and every
+ * release whose pods need it.
+ */
+export const AUTO_MODE_FIRST_NODE = "aws:eks:AutoModeNode (first node, modelled)";
+
 export const CREATION_TIMES: CreationTimeTable = {
   // EKS
   "aws:eks/cluster:Cluster": 600, // ~8-12 min until ACTIVE
@@ -22,6 +29,8 @@ export const CREATION_TIMES: CreationTimeTable = {
   "aws:eks/addon:Addon": 90, // ~1-2 min until ACTIVE (coredns waits for nodes)
   "aws:eks/accessEntry:AccessEntry": 5,
   "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": 5,
+  "aws:eks/podIdentityAssociation:PodIdentityAssociation": 5,
+  [AUTO_MODE_FIRST_NODE]: 60,
   // Network
   "aws:ec2/vpc:Vpc": 10,
   "aws:ec2/subnet:Subnet": 5,

@@ -7,14 +7,29 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { BOOTSTRAP_CHART } from "../components/helm";
-import { ConfigError } from "../config";
+import {
+  COMPUTE_MODES,
+  ConfigError,
+  ENGINES,
+  IDENTITY_MODES,
+  type ComputeMode,
+  type Engine,
+  type IdentityMode,
+} from "../config";
 import { renderBootstrap } from "../test/lib/render";
-import { CREATION_TIMES, LOCAL_CHART_RELEASE, type CreationTimeTable } from "./creation-times";
+import {
+  AUTO_MODE_FIRST_NODE,
+  CREATION_TIMES,
+  LOCAL_CHART_RELEASE,
+  type CreationTimeTable,
+} from "./creation-times";
 import { buildStack, ROOT, type CapturedResource, type StackRun } from "./engine";
 
 export const PROJECT = "gitops-platform";
 export const REDACTED = "<redacted>";
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+const EKS_CLUSTER = "aws:eks/cluster:Cluster";
+const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 const K8S_SECRET = "kubernetes:core/v1:Secret";
 const PROVIDER_PREFIX = "pulumi:providers:";
 
@@ -60,6 +75,16 @@ export interface CriticalPath {
   path: PathStep[];
 }
 
+/**
+ * The chain a first `pulumi up` cannot beat whatever the program's ordering: the control plane (after the
+ * network and IAM it needs), its first nodes, the slower of the controllers (GitOps engine, External Secrets),
+ * the root objects.
+ */
+export interface PhysicalChain {
+  seconds: number;
+  steps: Array<{ what: string; seconds: number }>;
+}
+
 export type ManifestSource = "resource inputs" | "helm template" | "release values" | "remote chart";
 
 export interface ManifestFile {
@@ -95,6 +120,9 @@ export interface Plan {
       seconds: number;
       minutes: number;
       criticalPath: PathStep[];
+      physicalChain: PhysicalChain;
+      /** estimate / physical chain: 1 means the program serializes nothing the cloud does not. */
+      ratio: number;
       /** The creation times (seconds) of the types in this plan, as used for the estimate. */
       secondsPerType: Record<string, number>;
     };
@@ -194,6 +222,37 @@ export function transitiveDependencies(
   return out;
 }
 
+function isAutoModeCluster(r: GraphResource): boolean {
+  const compute = r.inputs?.computeConfig as { enabled?: unknown } | undefined;
+  return r.type === EKS_CLUSTER && compute?.enabled === true;
+}
+
+/** A release of a remote chart: a controller whose pods must be scheduled and become Ready. */
+function isPodRelease(r: GraphResource): boolean {
+  return r.type === HELM_RELEASE && !isLocalChart(r.inputs?.chart);
+}
+
+/**
+ * The graph plus what the cloud does without a resource: in Auto Mode the first pending pod brings up a node,
+ * so every release with pods waits for that step, which waits for the control plane.
+ */
+export function withModelledSteps(resources: GraphResource[]): GraphResource[] {
+  const steps: GraphResource[] = resources.filter(isAutoModeCluster).map((c) => ({
+    urn: `${c.urn}$first-node`,
+    type: AUTO_MODE_FIRST_NODE,
+    name: `${c.name} first node`,
+    custom: true,
+    dependencies: [c.urn],
+  }));
+  if (steps.length === 0) return resources;
+  return [
+    ...resources.map((r) =>
+      isPodRelease(r) ? { ...r, dependencies: [...r.dependencies, ...steps.map((x) => x.urn)] } : r,
+    ),
+    ...steps,
+  ];
+}
+
 /**
  * Longest path through the dependency graph weighted by creation time: with unlimited parallelism a first
  * `pulumi up` cannot finish before the last resource of this chain. Ties go to the longer chain, then to the
@@ -202,8 +261,8 @@ export function transitiveDependencies(
 export function criticalPath(
   resources: GraphResource[],
   table: CreationTimeTable = CREATION_TIMES,
-): CriticalPath {
-  const graph = dependencyGraph(resources);
+): CriticalPath & { finish: Map<string, number> } {
+  const graph = dependencyGraph(withModelledSteps(resources));
   const finish = new Map<string, number>();
   const depth = new Map<string, number>();
   const via = new Map<string, string | undefined>();
@@ -258,7 +317,41 @@ export function criticalPath(
     const done = finish.get(u) as number;
     path.unshift({ urn: u, type: node.type, name: node.name, seconds, start: done - seconds, finish: done });
   }
-  return { seconds: end ? (finish.get(end) as number) : 0, depth: maxDepth, path };
+  return { seconds: end ? (finish.get(end) as number) : 0, depth: maxDepth, path, finish };
+}
+
+/** The physical chain of a plan's graph (see PhysicalChain), from the same table and the same control plane. */
+export function physicalChain(
+  resources: GraphResource[],
+  table: CreationTimeTable = CREATION_TIMES,
+  finish: Map<string, number> = criticalPath(resources, table).finish,
+): PhysicalChain {
+  const modelled = withModelledSteps(resources);
+  const max = (rs: GraphResource[]) => Math.max(0, ...rs.map((r) => creationSeconds(r, table)));
+  const controllers = modelled.filter(isPodRelease);
+  const graph = dependencyGraph(modelled);
+  const roots = modelled.filter(
+    (r) =>
+      r.type === HELM_RELEASE &&
+      isLocalChart(r.inputs?.chart) &&
+      controllers.some((c) => transitiveDependencies(graph, r.urn).has(c.urn)),
+  );
+  const steps = [
+    {
+      what: "control plane, after the network and IAM",
+      seconds: Math.max(
+        0,
+        ...modelled.filter((r) => r.type === EKS_CLUSTER).map((r) => finish.get(r.urn) ?? 0),
+      ),
+    },
+    {
+      what: "first nodes",
+      seconds: max(modelled.filter((r) => r.type === NODE_GROUP || r.type === AUTO_MODE_FIRST_NODE)),
+    },
+    { what: "slower of the controllers (GitOps engine, External Secrets)", seconds: max(controllers) },
+    { what: "root objects", seconds: max(roots) },
+  ];
+  return { seconds: steps.reduce((n, x) => n + x.seconds, 0), steps };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -276,10 +369,13 @@ export function buildPlan(run: StackRun, options: PlanOptions = {}): Plan {
   }
   const { manifests, rendering } = kubernetesManifests(run.resources, options.render ?? "auto");
   const cp = criticalPath(run.resources, table);
+  const physical = physicalChain(run.resources, table, cp.finish);
   const byType: Record<string, number> = {};
   for (const r of resources) byType[r.type] = (byType[r.type] ?? 0) + 1;
   const secondsPerType: Record<string, number> = {};
   for (const r of resources) if (r.custom) secondsPerType[timeKey(r, table)] = creationSeconds(r, table);
+  for (const r of withModelledSteps(run.resources))
+    if (r.type === AUTO_MODE_FIRST_NODE) secondsPerType[r.type] = creationSeconds(r, table);
   const engine = typeof run.outputs.gitopsEngine === "string" ? run.outputs.gitopsEngine : undefined;
   return {
     project: PROJECT,
@@ -301,6 +397,8 @@ export function buildPlan(run: StackRun, options: PlanOptions = {}): Plan {
         seconds: cp.seconds,
         minutes: Math.round(cp.seconds / 6) / 10,
         criticalPath: cp.path,
+        physicalChain: physical,
+        ratio: physical.seconds > 0 ? Math.round((cp.seconds / physical.seconds) * 1000) / 1000 : 0,
         secondsPerType: sortKeys(secondsPerType),
       },
     },
@@ -637,6 +735,8 @@ function renderSummary(plan: Plan): string[] {
     `  dependency depth: ${s.depth} (longest chain of custom resources, through component parents)`,
     `  estimated first \`pulumi up\`: ~${Math.round(s.estimate.seconds / 60)} min (${s.estimate.seconds} s, critical path below;`,
     "    typical creation times from scripts/creation-times.ts, unlimited parallelism assumed)",
+    `  physical chain: ~${Math.round(s.estimate.physicalChain.seconds / 60)} min (${s.estimate.physicalChain.seconds} s: ${s.estimate.physicalChain.steps.map((x) => `${x.what} ${x.seconds}s`).join(" -> ")})`,
+    `  estimate / physical chain: ${s.estimate.ratio.toFixed(3)} (target <= 1.05)`,
     "",
     "Critical path",
     "  start   finish  time   resource",
@@ -923,18 +1023,37 @@ export class UsageError extends Error {
 }
 
 const USAGE = `usage: npm run plan -- (--stack <name> | --stack-file <path/to/Pulumi.<stack>.yaml>)
-                        [--out <dir>] [--engine argocd|flux] [--quiet]
+                        [--out <dir>] [--engine argocd|flux] [--compute nodeGroups|autoMode]
+                        [--identity podIdentity|irsa] [--quiet]
   --stack       a stack of this project (Pulumi.<name>.yaml in the repository root)
   --stack-file  any stack configuration file
   --out         output folder, emptied first (default: plan-out/<stack>)
   --engine      override gitops.engine for this plan
+  --compute     override cluster.compute (autoMode drops the stack's nodeGroups)
+  --identity    override identity
   --quiet       do not print the tree (files are still written)`;
 
-interface CliOptions {
+/** The axes a plan can switch without editing the stack file. */
+export interface ModeOverrides {
+  engine?: Engine;
+  compute?: ComputeMode;
+  identity?: IdentityMode;
+}
+
+interface CliOptions extends ModeOverrides {
   stackFile: string;
   out?: string;
-  engine?: "argocd" | "flux";
   quiet: boolean;
+}
+
+/** Config overrides for the given modes; Auto Mode runs its own nodes, so the stack's node groups are dropped. */
+export function modeOverrides(m: ModeOverrides): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (m.engine) out[`${PROJECT}:gitops`] = { engine: m.engine };
+  if (m.compute) out[`${PROJECT}:cluster`] = { compute: m.compute };
+  if (m.compute === "autoMode") out[`${PROJECT}:nodeGroups`] = undefined;
+  if (m.identity) out[`${PROJECT}:identity`] = m.identity;
+  return out;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
@@ -946,7 +1065,7 @@ export function parseArgs(argv: string[]): CliOptions {
       quiet = true;
       continue;
     }
-    const m = /^--(stack|stack-file|out|engine)(?:=(.*))?$/.exec(arg);
+    const m = /^--(stack|stack-file|out|engine|compute|identity)(?:=(.*))?$/.exec(arg);
     if (!m) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     const value = m[2] ?? argv[++n];
     if (value === undefined || value === "") throw new UsageError(`--${m[1]} needs a value`);
@@ -982,20 +1101,26 @@ export function parseArgs(argv: string[]): CliOptions {
       throw new UsageError(`stack file not found: ${given}`);
     }
   }
-  const engine = values.engine;
-  if (engine !== undefined && engine !== "argocd" && engine !== "flux") {
-    throw new UsageError(`--engine ${JSON.stringify(engine)}: must be argocd or flux`);
-  }
-  return { stackFile, out: values.out, engine, quiet };
+  const choice = <T extends string>(flag: string, allowed: readonly T[]): T | undefined => {
+    const value = values[flag];
+    if (value !== undefined && !allowed.includes(value as T)) {
+      throw new UsageError(`--${flag} ${JSON.stringify(value)}: must be ${allowed.join(" or ")}`);
+    }
+    return value as T | undefined;
+  };
+  return {
+    stackFile,
+    out: values.out,
+    engine: choice("engine", ENGINES),
+    compute: choice("compute", COMPUTE_MODES),
+    identity: choice("identity", IDENTITY_MODES),
+    quiet,
+  };
 }
 
-/** Runs the program for a stack file (optionally with another GitOps engine) and plans it. */
-export async function planStack(
-  stackFile: string,
-  opts: { engine?: "argocd" | "flux" } & PlanOptions = {},
-): Promise<Plan> {
-  const overrides = opts.engine ? { [`${PROJECT}:gitops`]: { engine: opts.engine } } : undefined;
-  const run = await buildStack(stackFile, overrides);
+/** Runs the program for a stack file (optionally with other modes) and plans it. */
+export async function planStack(stackFile: string, opts: ModeOverrides & PlanOptions = {}): Promise<Plan> {
+  const run = await buildStack(stackFile, modeOverrides(opts));
   return buildPlan(run, opts);
 }
 
@@ -1016,7 +1141,7 @@ export async function main(argv: string[]): Promise<number> {
     const opts = parseArgs(argv);
     const out = opts.out ? path.resolve(opts.out) : path.join(ROOT, "plan-out", stackNameOf(opts.stackFile));
     assertSafeToClean(out);
-    const plan = await planStack(opts.stackFile, { engine: opts.engine });
+    const plan = await planStack(opts.stackFile, opts);
     const files = writePlan(plan, out);
     if (!opts.quiet) process.stdout.write(renderTree(plan));
     const shown = path.relative(process.cwd(), out) || ".";
