@@ -41,6 +41,8 @@ export const T = {
   kmsKey: "aws:kms/key:Key",
   kmsReplicaKey: "aws:kms/replicaKey:ReplicaKey",
   launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+  nodeGroup: "aws:eks/nodeGroup:NodeGroup",
+  nodePool: "kubernetes:karpenter.sh/v1:NodePool",
   iamRole: "aws:iam/role:Role",
   iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
   iamPolicy: "aws:iam/policy:Policy",
@@ -333,6 +335,86 @@ const launchTemplateImdsv2: ResourceValidationPolicy = {
         `Launch template metadata options allow IMDSv1 or pod access to node credentials: ${problems.join("; ")}. ` +
           'Fix: set metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 } ' +
           "(pods use IRSA, not the node role).",
+      );
+    }
+  }),
+};
+
+/* ----------------------------------------------------------------------------------------------------------
+ * Compute: node groups and EKS Auto Mode
+ * -------------------------------------------------------------------------------------------------------- */
+const AUTO_MODE_POOLS = ["system", "general-purpose"];
+
+function isAutoMode(props: Props): boolean {
+  return obj(props.computeConfig)?.enabled === true;
+}
+
+const eksAutoModeComplete: StackValidationPolicy = {
+  name: "eks-auto-mode-complete",
+  description:
+    "Auto Mode clusters enable compute, block storage and load balancing together with the built-in pools, and no node of theirs bypasses Auto Mode's IMDS settings.",
+  enforcementLevel: MANDATORY,
+  validateStack: (args, report) => {
+    const all = withEmbedded(args.resources);
+    const clusters = all.filter((r) => r.type === T.eksCluster && isAutoMode(r.props));
+    for (const c of clusters) {
+      const problems: string[] = [];
+      const compute = obj(c.props.computeConfig) || {};
+      const pools = arr(compute.nodePools);
+      const missing = AUTO_MODE_POOLS.filter((p) => !pools.includes(p));
+      if (missing.length > 0) problems.push(`computeConfig.nodePools lacks ${missing.join(", ")}`);
+      if (str(compute.nodeRoleArn) === undefined) problems.push("computeConfig.nodeRoleArn is not set");
+      if (obj(obj(c.props.kubernetesNetworkConfig)?.elasticLoadBalancing)?.enabled !== true)
+        problems.push("kubernetesNetworkConfig.elasticLoadBalancing is not enabled");
+      if (obj(obj(c.props.storageConfig)?.blockStorage)?.enabled !== true)
+        problems.push("storageConfig.blockStorage is not enabled");
+      if (c.props.bootstrapSelfManagedAddons !== false)
+        problems.push("bootstrapSelfManagedAddons is not false");
+      if (problems.length > 0) {
+        report(
+          `EKS Auto Mode cluster ${c.name}: ${problems.join("; ")}. Fix: enable computeConfig (nodePools ` +
+            `${AUTO_MODE_POOLS.join(", ")}, nodeRoleArn), kubernetesNetworkConfig.elasticLoadBalancing and ` +
+            "storageConfig.blockStorage together, with bootstrapSelfManagedAddons: false.",
+          c.urn,
+        );
+      }
+    }
+    if (clusters.length === 0) return;
+    // Auto Mode's nodes run IMDSv2 with a hop limit of 1 and no launch template; nodes defined beside them
+    // would carry their own metadata settings, and run outside what Auto Mode patches.
+    for (const r of all.filter((x) => x.type === T.launchTemplate || x.type === T.nodeGroup)) {
+      report(
+        `${r.type} ${r.name} in a stack whose cluster runs EKS Auto Mode: its nodes would not get Auto Mode's ` +
+          "fixed IMDSv2 hop limit of 1 and patching. Fix: remove it and let Auto Mode's node pools run the nodes " +
+          "(cluster.compute autoMode refuses nodeGroups).",
+        r.urn,
+      );
+    }
+  },
+};
+
+const noSpotInProd: ResourceValidationPolicy = {
+  name: "eks-no-spot-in-prod",
+  description: "Prod capacity is on-demand: no SPOT node group and no Auto Mode NodePool that admits spot.",
+  enforcementLevel: ADVISORY,
+  validateResource: forTypes([T.nodeGroup, T.nodePool], (props, args, report) => {
+    if (args.type === T.nodeGroup) {
+      if (isProd(awsEnvironment(props)) && props.capacityType === "SPOT") {
+        report(
+          `Node group has capacityType SPOT in prod (Environment tag: ${awsEnvironment(props) ?? "missing"}). ` +
+            "Fix: set capacityType: ON_DEMAND; spot capacity can be reclaimed at two minutes' notice.",
+        );
+      }
+      return;
+    }
+    const requirements = arr(obj(obj(obj(props.spec)?.template)?.spec)?.requirements).map(obj);
+    const capacity = requirements.find((r) => r?.key === "karpenter.sh/capacity-type");
+    const spot =
+      capacity !== undefined && capacity.operator === "In" && arr(capacity.values).includes("spot");
+    if (isProd(k8sEnvironment(props)) && spot) {
+      report(
+        `NodePool admits spot capacity in prod (label ${ENV_LABEL}: ${k8sEnvironment(props) ?? "missing"}). ` +
+          'Fix: require karpenter.sh/capacity-type In ["on-demand"] (cluster.autoMode.capacityTypes).',
       );
     }
   }),
@@ -968,6 +1050,8 @@ export const policies: Policies = [
   kmsKeyRotation,
   kmsDeletionWindow,
   launchTemplateImdsv2,
+  eksAutoModeComplete,
+  noSpotInProd,
   iamNoWildcardActions,
   iamNoWildcardResources,
   iamIrsaTrust,

@@ -74,6 +74,12 @@ const key: HarnessResource = {
   name: "key",
   props: { enableKeyRotation: true, deletionWindowInDays: 30, tags: tags("prod") },
 };
+const autoModeCluster = patch(cluster, {
+  computeConfig: { enabled: true, nodePools: ["system", "general-purpose"], nodeRoleArn: "arn:x" },
+  kubernetesNetworkConfig: { elasticLoadBalancing: { enabled: true } },
+  storageConfig: { blockStorage: { enabled: true } },
+  bootstrapSelfManagedAddons: false,
+});
 const devKey = patch(key, { deletionWindowInDays: 7, tags: tags("dev") });
 const launchTemplate: HarnessResource = {
   type: T.launchTemplate,
@@ -352,6 +358,70 @@ const BAD: Record<string, Case[]> = {
       title: "untagged key with 10 days (treated as prod)",
       resources: [patch(key, { deletionWindowInDays: 10, tags: undefined })],
       fragment: /Environment tag: missing/,
+    },
+  ],
+  "eks-auto-mode-complete": [
+    {
+      title: "Auto Mode compute without block storage and load balancing, self-managed add-ons bootstrapped",
+      resources: [
+        patch(cluster, {
+          computeConfig: { enabled: true, nodePools: ["system", "general-purpose"], nodeRoleArn: "arn:x" },
+        }),
+      ],
+      fragment:
+        /elasticLoadBalancing is not enabled; storageConfig.blockStorage is not enabled; bootstrapSelfManagedAddons is not false/,
+    },
+    {
+      title: "Auto Mode without the system pool",
+      resources: [patch(autoModeCluster, { "computeConfig.nodePools": ["general-purpose"] })],
+      fragment: /nodePools lacks system/,
+    },
+    {
+      title: "a launch template beside an Auto Mode cluster",
+      resources: [autoModeCluster, launchTemplate],
+      fragment: /fixed IMDSv2 hop limit of 1/,
+    },
+  ],
+  "eks-no-spot-in-prod": [
+    {
+      title: "a SPOT node group in prod",
+      resources: [{ type: T.nodeGroup, name: "ng", props: { capacityType: "SPOT", tags: tags("prod") } }],
+      fragment: /capacityType SPOT in prod/,
+    },
+    {
+      title: "a prod NodePool admitting spot (through the bootstrap chart)",
+      resources: [
+        {
+          type: T.helmRelease,
+          name: "auto-mode",
+          props: {
+            chart: "./charts/platform-bootstrap",
+            values: {
+              resources: [
+                {
+                  apiVersion: "karpenter.sh/v1",
+                  kind: "NodePool",
+                  metadata: { name: "platform-spot", labels: labels("prod") },
+                  spec: {
+                    template: {
+                      spec: {
+                        requirements: [
+                          {
+                            key: "karpenter.sh/capacity-type",
+                            operator: "In",
+                            values: ["spot", "on-demand"],
+                          },
+                        ],
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      ],
+      fragment: /NodePool platform-spot .*admits spot capacity in prod/,
     },
   ],
   "ec2-launch-template-imdsv2": [
@@ -728,6 +798,7 @@ describe("policy pack (policy/policies.ts via policy/harness.ts)", () => {
     const mandatory = policies.filter((p) => p.enforcementLevel === "mandatory").map((p) => p.name);
     assert.deepEqual(mandatory.sort(), [
       "ec2-launch-template-imdsv2",
+      "eks-auto-mode-complete",
       "eks-control-plane-logging",
       "eks-endpoint-not-public",
       "eks-secrets-encryption",
