@@ -116,6 +116,7 @@ const addons: Record<string, AddonIdentity> = {};
 if (loadBalancerController) {
   addons.aws_load_balancer_controller = {
     roleArn: loadBalancerController.role.arn,
+    roleAnnotation: loadBalancerController.role.roleAnnotation,
     namespace: LBC_NAMESPACE,
     serviceAccount: LBC_SERVICE_ACCOUNT,
   };
@@ -123,6 +124,7 @@ if (loadBalancerController) {
 if (externalSecrets) {
   addons.external_secrets = {
     roleArn: externalSecrets.role.arn,
+    roleAnnotation: externalSecrets.role.roleAnnotation,
     namespace: externalSecrets.namespace,
     serviceAccount: externalSecrets.serviceAccount,
   };

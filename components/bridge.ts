@@ -17,6 +17,8 @@ export const BRIDGE_LABEL_KEYS = [
 
 export interface AddonIdentity {
   roleArn: pulumi.Input<string>;
+  /** The service-account annotation key the role goes under (identity/contract.ts roleAnnotation). */
+  roleAnnotation: string;
   namespace: string;
   serviceAccount: string;
 }
@@ -44,6 +46,7 @@ export function bridgeMetadata(f: BridgeFacts): pulumi.Output<Record<string, str
   const addonKeys = Object.entries(f.addons).map(([addon, id]) =>
     pulumi.output(id.roleArn).apply((arn) => ({
       [`${addon}_iam_role_arn`]: arn,
+      [`${addon}_role_annotation`]: id.roleAnnotation,
       [`${addon}_namespace`]: id.namespace,
       [`${addon}_service_account`]: id.serviceAccount,
     })),

@@ -24,6 +24,11 @@ export interface WorkloadRole {
   /** What the service account must carry (IRSA's role annotation; nothing with Pod Identity). */
   readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
   /**
+   * The annotation key a service account made elsewhere (by the GitOps repository) carries the role under:
+   * the one IRSA reads, or an informational one with Pod Identity, which IRSA's webhook ignores.
+   */
+  readonly roleAnnotation: string;
+  /**
    * True when AWS is reached by exchanging the service account's own token (web identity): a controller that
    * mints that token itself (External Secrets' JWT auth) then needs the right to create it.
    */

@@ -9,6 +9,8 @@ import {
   type WorkloadRoleRequest,
 } from "./contract";
 
+export const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
+
 /** The identity of the cluster's OIDC provider, as IRSA trust policies need it. */
 export interface OidcIdentity {
   providerArn: pulumi.Input<string>;
@@ -51,6 +53,7 @@ export class IrsaRole extends pulumi.ComponentResource implements WorkloadRole {
   readonly arn: pulumi.Output<string>;
   readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
   readonly webIdentity = true;
+  readonly roleAnnotation = IRSA_ROLE_ANNOTATION;
   readonly ready: pulumi.Resource[] = [this];
 
   constructor(name: string, args: IrsaRoleArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -77,7 +80,7 @@ export class IrsaRole extends pulumi.ComponentResource implements WorkloadRole {
     );
     this.arn = this.role.arn;
     this.serviceAccountAnnotations = this.arn.apply((arn): Record<string, string> => ({
-      "eks.amazonaws.com/role-arn": arn,
+      [IRSA_ROLE_ANNOTATION]: arn,
     }));
     this.registerOutputs({ arn: this.arn });
   }

@@ -94,6 +94,7 @@ export class PodIdentityRole extends pulumi.ComponentResource implements Workloa
   readonly association: aws.eks.PodIdentityAssociation;
   readonly serviceAccountAnnotations = pulumi.output({} as Record<string, string>);
   readonly webIdentity = false;
+  readonly roleAnnotation = "gitops-platform/pod-identity-role-arn";
   readonly ready: pulumi.Resource[] = [this];
 
   constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -259,6 +259,18 @@ for (const compute of ["nodeGroups", "autoMode"] as const) {
       if (compute === "nodeGroups") assert.ok(s.dependsOn(release, agents[0]));
     });
 
+    it("hands the GitOps repository an annotation key IRSA's webhook ignores, so the SDK uses the association", () => {
+      const bridge = (s.one("kubernetes:core/v1:Secret", "in-cluster").inputs.metadata as Any).annotations;
+      assert.equal(bridge.external_secrets_role_annotation, "gitops-platform/pod-identity-role-arn");
+      if (compute === "nodeGroups") {
+        assert.equal(bridge.enable_aws_load_balancer_controller, "true");
+        assert.equal(
+          bridge.aws_load_balancer_controller_role_annotation,
+          "gitops-platform/pod-identity-role-arn",
+        );
+      }
+    });
+
     it("trusts the Pod Identity service for the right service account of the right cluster, with session tags", async () => {
       const right = tags("external-secrets", "external-secrets");
       assert.equal(await assume("sts:AssumeRole", right), "Allowed");
@@ -345,6 +357,8 @@ describe("identity irsa and Flux SOPS", function () {
     const irsa = await buildStack("dev");
     const stores = renderBootstrap(irsa.one(RELEASE, "external-secrets-stores")) as Any[];
     for (const st of stores) assert.ok(st.spec.provider.aws.auth.jwt, st.metadata.name);
+    const bridge = (irsa.one("kubernetes:core/v1:Secret", "in-cluster").inputs.metadata as Any).annotations;
+    assert.equal(bridge.aws_load_balancer_controller_role_annotation, "eks.amazonaws.com/role-arn");
     assert.equal(irsa.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").length, 1);
 
     const flux = await build("dev", { compute: "autoMode", identity: "podIdentity", engine: "flux" });

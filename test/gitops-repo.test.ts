@@ -41,10 +41,27 @@ const BRIDGE_KEYS = [
   "external_secrets_iam_role_arn",
   "external_secrets_namespace",
   "external_secrets_service_account",
+  "external_secrets_role_annotation",
   "aws_load_balancer_controller_iam_role_arn",
+  "aws_load_balancer_controller_role_annotation",
   "aws_load_balancer_controller_namespace",
   "aws_load_balancer_controller_service_account",
+  "enable_aws_load_balancer_controller",
 ];
+/**
+ * Bridge keys that switch an add-on on or off by the path a Flux Kustomization reads (`enabled-${key}`): both
+ * values must lead somewhere; "false" leads to a kustomization that installs nothing.
+ */
+const BRIDGE_SWITCHES = ["enable_aws_load_balancer_controller"];
+function switchVariants(raw: string): string[] {
+  let out = [raw];
+  for (const key of BRIDGE_SWITCHES) {
+    out = out.flatMap((p) =>
+      p.includes(`\${${key}}`) ? ["true", "false"].map((v) => p.split(`\${${key}}`).join(v)) : [p],
+    );
+  }
+  return out;
+}
 /** Placeholder that clusters/base uses for per-environment values; every clusters/<env> entry point replaces it. */
 const ENV_PLACEHOLDER = "ENVIRONMENT";
 
@@ -261,7 +278,8 @@ describe("gitops repository", function () {
     for (const dir of kustomizationDirs()) {
       it(`renders and validates ${dir}`, () => {
         const objs = render(dir);
-        assert.ok(objs.length > 0, "renders at least one object");
+        // The "off" variant of a bridge switch installs nothing, on purpose.
+        assert.equal(objs.length > 0, !dir.endsWith("/enabled-false"), "renders objects unless switched off");
         const problems = objs.flatMap((o) => validateObject(o).errors.map((e) => `${id(o)} ${e}`));
         assert.deepStrictEqual(problems, []);
       });
@@ -326,11 +344,18 @@ describe("gitops repository", function () {
               !resolved.includes("{{"),
               `${raw}: only the environment label may be templated in a path`,
             );
-            assert.ok(
-              fs.existsSync(path.join(REPO_ROOT, resolved, "kustomization.yaml")),
-              `${resolved} exists`,
-            );
-            assert.ok(render(resolved).length > 0, `${resolved} renders`);
+            for (const variant of switchVariants(resolved)) {
+              assert.ok(
+                fs.existsSync(path.join(REPO_ROOT, variant, "kustomization.yaml")),
+                `${variant} exists`,
+              );
+              const off = /\/enabled-false$/.test(variant);
+              assert.equal(
+                render(variant).length > 0,
+                !off,
+                `${variant} renders ${off ? "nothing" : "objects"}`,
+              );
+            }
           }
         });
       }
@@ -345,7 +370,8 @@ describe("gitops repository", function () {
           }
           for (const env of ENVS) {
             const resolved = raw.replace(/\{\{ *\.metadata\.labels\.environment *\}\}/g, env);
-            assert.ok(fs.existsSync(path.join(REPO_ROOT, resolved)), `${dir}: ${resolved} exists`);
+            for (const variant of switchVariants(resolved))
+              assert.ok(fs.existsSync(path.join(REPO_ROOT, variant)), `${dir}: ${variant} exists`);
           }
         }
       }
@@ -357,11 +383,12 @@ describe("gitops repository", function () {
       for (const env of ENVS) {
         for (const o of render(`gitops/clusters/${env}/argocd`) as Any[]) {
           assert.strictEqual(o.spec.goTemplate, true, id(o));
-          assert.deepStrictEqual(
-            o.spec.generators[0].clusters.selector.matchLabels,
-            { environment: env },
-            id(o),
-          );
+          const { environment, ...switches } = o.spec.generators[0].clusters.selector.matchLabels;
+          assert.strictEqual(environment, env, id(o));
+          for (const [k, v] of Object.entries(switches)) {
+            assert.ok(BRIDGE_SWITCHES.includes(k), `${id(o)} selects on ${k}, not a bridge switch`);
+            assert.strictEqual(v, "true", id(o));
+          }
           const text = JSON.stringify(o.spec.template);
           for (const m of text.matchAll(/\{\{(.*?)\}\}/g)) {
             const expr = m[1].trim();
@@ -386,29 +413,38 @@ describe("gitops repository", function () {
             [{ kind: "ConfigMap", name: "platform-bridge" }],
             id(ks),
           );
-          const text = JSON.stringify(render(ks.spec.path));
-          for (const m of text.matchAll(/\$\{([^}]*)\}/g))
-            assert.ok(BRIDGE_KEYS.includes(m[1]), `${ks.spec.path}: \${${m[1]}}`);
+          for (const m of String(ks.spec.path).matchAll(/\$\{([^}]*)\}/g))
+            assert.ok(BRIDGE_SWITCHES.includes(m[1]), `${ks.spec.path}: \${${m[1]}} in a path`);
+          for (const variant of switchVariants(ks.spec.path)) {
+            const text = JSON.stringify(render(variant));
+            for (const m of text.matchAll(/\$\{([^}]*)\}/g))
+              assert.ok(BRIDGE_KEYS.includes(m[1]), `${variant}: \${${m[1]}}`);
+          }
         }
       }
     });
 
-    it("the AWS Load Balancer Controller gets its IRSA role from the bridge in both engines", () => {
+    it("the AWS Load Balancer Controller gets its role and annotation from the bridge in both engines, only where enabled", () => {
       const appset: Any = ofKind(render("gitops/clusters/dev/argocd"), "ApplicationSet").find(
         (o: Any) => o.metadata.name === "aws-load-balancer-controller",
       );
+      assert.strictEqual(
+        appset.spec.generators[0].clusters.selector.matchLabels.enable_aws_load_balancer_controller,
+        "true",
+      );
       const values = appset.spec.template.spec.source.helm.valuesObject;
-      assert.strictEqual(
-        values.serviceAccount.annotations["eks.amazonaws.com/role-arn"],
-        "{{ .metadata.annotations.aws_load_balancer_controller_iam_role_arn }}",
-      );
-      const hr: Any = ofKind(render("gitops/platform/flux/infra-controllers"), "HelmRelease").find(
-        (o: Any) => o.metadata.name === "aws-load-balancer-controller",
-      );
-      assert.strictEqual(
-        hr.spec.values.serviceAccount.annotations["eks.amazonaws.com/role-arn"],
-        "${aws_load_balancer_controller_iam_role_arn}",
-      );
+      assert.deepStrictEqual(values.serviceAccount.annotations, {
+        "{{ .metadata.annotations.aws_load_balancer_controller_role_annotation }}":
+          "{{ .metadata.annotations.aws_load_balancer_controller_iam_role_arn }}",
+      });
+      const hr: Any = ofKind(
+        render("gitops/platform/flux/aws-load-balancer-controller/enabled-true"),
+        "HelmRelease",
+      ).find((o: Any) => o.metadata.name === "aws-load-balancer-controller");
+      assert.deepStrictEqual(hr.spec.values.serviceAccount.annotations, {
+        "${aws_load_balancer_controller_role_annotation}": "${aws_load_balancer_controller_iam_role_arn}",
+      });
+      assert.deepStrictEqual(render("gitops/platform/flux/aws-load-balancer-controller/enabled-false"), []);
       assert.strictEqual(hr.spec.targetNamespace, "${aws_load_balancer_controller_namespace}");
     });
 
@@ -633,7 +669,8 @@ describe("gitops repository", function () {
         }
         const deps = (n: string): string[] => (byName.get(n)?.spec.dependsOn ?? []).map((d: Any) => d.name);
         assert.deepStrictEqual(deps("infra-controllers"), []);
-        assert.deepStrictEqual(deps("infra-configs"), ["infra-controllers"]);
+        assert.deepStrictEqual(deps("aws-load-balancer-controller"), ["infra-controllers"]);
+        assert.deepStrictEqual(deps("infra-configs"), ["infra-controllers", "aws-load-balancer-controller"]);
         assert.deepStrictEqual(deps("apps"), ["infra-configs"]);
       }
     });
