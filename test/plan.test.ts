@@ -11,6 +11,7 @@ import {
   buildPlan,
   criticalPath,
   dependencyGraph,
+  physicalChain,
   planFiles,
   planStack,
   renderTree,
@@ -138,6 +139,48 @@ describe("offline plan: critical path on a hand-made graph", () => {
     const deps = transitiveDependencies(resources, "C");
     assert.deepEqual([...deps].sort(), ["A", "B", "E", "P"]);
     assert.deepEqual(dependencyGraph(resources).edges.get("C"), ["B", "E", "P"]);
+  });
+
+  it("puts Auto Mode's first node between the cluster and every release with pods, and measures the physical chain", () => {
+    const cluster = (compute: boolean) =>
+      r("K", [], {
+        type: "aws:eks/cluster:Cluster",
+        inputs: compute ? { computeConfig: { enabled: true } } : {},
+      });
+    const release = r("R", ["K"], {
+      type: "kubernetes:helm.sh/v3:Release",
+      inputs: { chart: "argo-cd", repositoryOpts: { repo: "https://x" } },
+    });
+    const root = r("L", ["R"], {
+      type: "kubernetes:helm.sh/v3:Release",
+      inputs: { chart: "./charts/platform-bootstrap" },
+    });
+    const times = {
+      "aws:eks/cluster:Cluster": 600,
+      "aws:eks:AutoModeNode (first node, modelled)": 60,
+      "kubernetes:helm.sh/v3:Release": 120,
+      "kubernetes:helm.sh/v3:Release (local chart)": 15,
+    };
+    const auto = criticalPath([cluster(true), release, root], times);
+    assert.deepEqual(
+      auto.path.map((s) => s.type),
+      [
+        "aws:eks/cluster:Cluster",
+        "aws:eks:AutoModeNode (first node, modelled)",
+        "kubernetes:helm.sh/v3:Release",
+        "kubernetes:helm.sh/v3:Release",
+      ],
+    );
+    assert.equal(auto.seconds, 795);
+    assert.deepEqual(
+      physicalChain([cluster(true), release, root], times).steps.map((s) => s.seconds),
+      [600, 60, 120, 15],
+    );
+    assert.equal(
+      criticalPath([cluster(false), release, root], times).seconds,
+      735,
+      "no step without Auto Mode",
+    );
   });
 
   it("reports a dependency cycle instead of looping", () => {
@@ -372,6 +415,27 @@ describe("offline plan of the real program", function () {
       assert.equal(last.finish, estimate.seconds);
     }
     assert.match(devTree, /Critical path\n\s+start\s+finish/);
+  });
+
+  it("prints the physical chain and the ratio beside the estimate, for node groups and Auto Mode", async () => {
+    const auto = await planStack(stackFile("dev"), { compute: "autoMode", identity: "podIdentity" });
+    for (const plan of [dev, auto]) {
+      const { seconds, physicalChain: chain, ratio } = plan.summary.estimate;
+      const tree = renderTree(plan);
+      assert.ok(
+        tree.includes(`physical chain: ~${Math.round(chain.seconds / 60)} min (${chain.seconds} s:`),
+        tree,
+      );
+      assert.ok(tree.includes(`estimate / physical chain: ${ratio.toFixed(3)}`));
+      assert.equal(ratio, Math.round((seconds / chain.seconds) * 1000) / 1000);
+    }
+    const types = auto.summary.estimate.criticalPath.map((s) => s.type);
+    assert.ok(types.includes("aws:eks:AutoModeNode (first node, modelled)"), types.join(" -> "));
+    assert.ok(!types.includes("aws:eks/nodeGroup:NodeGroup"));
+    assert.ok(auto.summary.estimate.seconds <= 14 * 60, `${auto.summary.estimate.seconds}s`);
+    const cli = runCli(["--stack", "dev", "--compute", "fargate"]);
+    assert.equal(cli.status, 2, cli.stderr);
+    assert.match(cli.stderr, /--compute "fargate": must be nodeGroups or autoMode/);
   });
 });
 
