@@ -298,6 +298,38 @@ for (const compute of ["nodeGroups", "autoMode"] as const) {
       );
     });
 
+    if (compute === "nodeGroups") {
+      it("trusts the LB controller's role for kube-system:aws-load-balancer-controller only, and narrows its permissions", async () => {
+        const lbc = `arn:aws:iam::${account}:role/platform-dev-aws-lb-controller`;
+        const trust = json(role(s, "platform-dev-aws-lb-controller").inputs.assumeRolePolicy);
+        const ask = (t: Record<string, string>) =>
+          simulateResourcePolicy(trust, {
+            principal: "pods.eks.amazonaws.com",
+            action: "sts:AssumeRole",
+            resource: lbc,
+            context: {
+              "aws:SourceAccount": account,
+              "aws:SourceArn": clusterArn,
+              ...Object.fromEntries(Object.entries(t).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+            },
+          });
+        assert.equal(await ask(tags("kube-system", "aws-load-balancer-controller")), "Allowed");
+        assert.equal(await ask(tags("external-secrets", "external-secrets")), "ImplicitlyDenied");
+        const policy = json(
+          s.one("aws:iam/rolePolicy:RolePolicy", "aws-load-balancer-controller").inputs.policy,
+        );
+        const describe = (t: Record<string, string>) =>
+          simulateIdentity([policy], {
+            principal: lbc,
+            action: "elasticloadbalancing:DescribeLoadBalancers",
+            resource: "*",
+            context: Object.fromEntries(Object.entries(t).map(([k, v]) => [`aws:PrincipalTag/${k}`, v])),
+          });
+        assert.equal(await describe(tags("kube-system", "aws-load-balancer-controller")), "Allowed");
+        assert.equal(await describe(tags("kube-system", "default")), "ImplicitlyDenied");
+      });
+    }
+
     it("grants its permissions only to sessions tagged for this service account of this cluster", async () => {
       const policy = json(s.one("aws:iam/rolePolicy:RolePolicy", "external-secrets").inputs.policy);
       const secret = `arn:aws:secretsmanager:eu-west-1:${account}:secret:platform/dev/apps/podinfo-AbCdEf`;
