@@ -800,8 +800,11 @@ function details(r: PlanResource, plan: Plan, byUrn: Map<string, PlanResource>):
         `control plane logs: ${list(i.enabledClusterLogTypes)}`,
         `authentication: ${String(access.authenticationMode)}, creator admin=${bool(access.bootstrapClusterCreatorAdminPermissions)}`,
         `subnets: ${count(vpc.subnetIds)}`,
+        computeLine(i),
       ];
     }
+    case "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+      return [`${String(i.namespace)}/${String(i.serviceAccount)} -> ${String(i.roleArn)}`];
     case "aws:kms/key:Key":
       return [
         `rotation: ${i.enableKeyRotation === true ? `enabled, every ${String(i.rotationPeriodInDays ?? 365)} days` : "DISABLED"}`,
@@ -879,6 +882,17 @@ function details(r: PlanResource, plan: Plan, byUrn: Map<string, PlanResource>):
     default:
       return [];
   }
+}
+
+function computeLine(i: Dict): string {
+  const compute = (i.computeConfig ?? {}) as Dict;
+  if (compute.enabled !== true) return "compute: node groups defined by the program";
+  const lb = ((i.kubernetesNetworkConfig ?? {}) as Dict).elasticLoadBalancing as Dict | undefined;
+  const storage = ((i.storageConfig ?? {}) as Dict).blockStorage as Dict | undefined;
+  return (
+    `compute: EKS Auto Mode, pools [${list(compute.nodePools)}], block storage=${bool(storage?.enabled)}, ` +
+    `load balancing=${bool(lb?.enabled)}, self-managed add-ons=${bool(i.bootstrapSelfManagedAddons !== false)}`
+  );
 }
 
 function releaseDetails(i: Dict): string[] {

@@ -429,6 +429,11 @@ describe("offline plan of the real program", function () {
       assert.ok(tree.includes(`estimate / physical chain: ${ratio.toFixed(3)}`));
       assert.equal(ratio, Math.round((seconds / chain.seconds) * 1000) / 1000);
     }
+    assert.match(
+      renderTree(auto),
+      /compute: EKS Auto Mode, pools \[system, general-purpose\], block storage=yes, load balancing=yes, self-managed add-ons=no/,
+    );
+    assert.match(devTree, /compute: node groups defined by the program/);
     const types = auto.summary.estimate.criticalPath.map((s) => s.type);
     assert.ok(types.includes("aws:eks:AutoModeNode (first node, modelled)"), types.join(" -> "));
     assert.ok(!types.includes("aws:eks/nodeGroup:NodeGroup"));
