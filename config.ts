@@ -159,6 +159,25 @@ export interface DrConfig {
   standbyName: string;
 }
 
+export const FLEET_ROLES = ["hub", "spoke"] as const;
+/** The Argo CD project a hub gives one environment's spokes (see topology/hub.ts). */
+export interface FleetProject {
+  /** Whether Applications of this environment may sync on their own; prod needs an allow window for that. */
+  automated: boolean;
+  windows: SyncWindow[];
+}
+
+/** A spoke the hub admits: the only identity that may register it, and the environment it may claim. */
+export interface FleetSpoke {
+  environment: Environment;
+  deployerRoleArn: string;
+}
+
+/** A fleet of clusters: one hub Argo CD deploys to spokes that register themselves (README, "Fleet"). */
+export type FleetConfig =
+  | { role: "hub"; spokes: Record<string, FleetSpoke>; projects: Record<Environment, FleetProject> }
+  | { role: "spoke"; hubStack: string };
+
 export interface PlatformConfig {
   environment: Environment;
   /** Prefix of every physical name; also the EKS cluster name. */
@@ -175,6 +194,8 @@ export interface PlatformConfig {
   gitops: GitOpsConfig;
   externalSecrets: ExternalSecretsConfig;
   dr?: DrConfig;
+  /** Absent: a single cluster running its own engine. */
+  fleet?: FleetConfig;
 }
 
 export class ConfigError extends Error {
@@ -408,6 +429,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     "gitops",
     "externalSecrets",
     "dr",
+    "fleet",
   ];
   for (const key of Object.keys(raw)) {
     if (!allowedTop.includes(key))
@@ -584,7 +606,14 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     );
   }
 
-  const gitops = resolveGitOps(v, v.object("gitops", raw.gitops, {}), d.gitops, environment);
+  const fleetRole = isObject(raw.fleet) ? raw.fleet.role : undefined;
+  const gitops = resolveGitOps(
+    v,
+    v.object("gitops", raw.gitops, {}),
+    d.gitops,
+    environment,
+    fleetRole === "hub" ? "gitops/clusters/hub/argocd" : undefined,
+  );
   const externalSecrets = resolveExternalSecrets(
     v,
     v.object("externalSecrets", raw.externalSecrets, d.externalSecrets),
@@ -618,6 +647,11 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     }
   }
 
+  const fleet =
+    raw.fleet === undefined
+      ? undefined
+      : resolveFleet(v, v.object("fleet", raw.fleet, {}), { name, region, access, gitops });
+
   if (v.problems.length > 0) throw new ConfigError(v.problems);
   return {
     environment,
@@ -633,6 +667,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     gitops,
     externalSecrets,
     ...(dr ? { dr } : {}),
+    ...(fleet ? { fleet } : {}),
   };
 }
 
@@ -844,6 +879,7 @@ function resolveGitOps(
   raw: Record<string, Json>,
   d: Defaults["gitops"],
   env: Environment,
+  defaultPath?: string,
 ): GitOpsConfig {
   v.known("gitops", raw, [
     "engine",
@@ -883,7 +919,7 @@ function resolveGitOps(
   }
   const path = v.string(
     "gitops.path",
-    raw.path ?? `gitops/clusters/${env}/${engine}`,
+    raw.path ?? defaultPath ?? `gitops/clusters/${env}/${engine}`,
     /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w./-]+$/,
     "a relative path inside the repository, without '..'",
   );
@@ -894,7 +930,7 @@ function resolveGitOps(
 
   const syncRaw = v.object("gitops.sync", raw.sync, d.sync);
   v.known("gitops.sync", syncRaw, Object.keys(d.sync));
-  const windows = resolveWindows(v, syncRaw.windows);
+  const windows = resolveWindows(v, "gitops.sync.windows", syncRaw.windows);
   const sync: SyncConfig = {
     automated: v.bool("gitops.sync.automated", syncRaw.automated),
     prune: v.bool("gitops.sync.prune", syncRaw.prune),
@@ -985,14 +1021,14 @@ const DURATION_RE = /^([1-9]\d*(s|m|h))+$/;
 const EXACT_VERSION_RE = /^\d+\.\d+\.\d+$/;
 const CRON_RE = /^(\S+\s+){4}\S+$/;
 
-function resolveWindows(v: Validator, raw: Json): SyncWindow[] {
+function resolveWindows(v: Validator, listKey: string, raw: Json): SyncWindow[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
-    v.fail("gitops.sync.windows", raw, "must be a list of {kind, schedule, duration, timeZone, manualSync}");
+    v.fail(listKey, raw, "must be a list of {kind, schedule, duration, timeZone, manualSync}");
     return [];
   }
   return raw.map((w, i) => {
-    const key = `gitops.sync.windows[${i}]`;
+    const key = `${listKey}[${i}]`;
     const o = v.object(key, w, { timeZone: "UTC", manualSync: true });
     v.known(key, o, ["kind", "schedule", "duration", "timeZone", "manualSync"]);
     return {
@@ -1121,6 +1157,124 @@ function resolveExternalSecrets(
     seedSecrets,
     adoptSeedSecrets: v.bool("externalSecrets.adoptSeedSecrets", raw.adoptSeedSecrets),
   };
+}
+
+/** The AWS partition a region belongs to: IAM ARNs and EKS access never cross partitions. */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (/^us-iso[a-z]?-/.test(region)) return region.startsWith("us-isob-") ? "aws-iso-b" : "aws-iso";
+  return "aws";
+}
+
+/** `org/project/stack`, `project/stack` or `stack`: what `pulumi.StackReference` accepts. */
+const STACK_REF_RE = /^([A-Za-z0-9][\w.-]*\/){0,2}[A-Za-z0-9][\w.-]*$/;
+
+function resolveFleet(
+  v: Validator,
+  raw: Record<string, Json>,
+  here: { name: string; region: string | undefined; access: AccessConfig; gitops: GitOpsConfig },
+): FleetConfig | undefined {
+  const role = v.oneOf("fleet.role", raw.role, FLEET_ROLES);
+  // A fleet is Argo CD's: Flux has no hub, each Flux cluster reconciles itself (README, "Flux in a fleet").
+  if (role && here.gitops.engine !== "argocd") {
+    v.fail(
+      "gitops.engine",
+      here.gitops.engine,
+      `must be argocd with fleet.role ${role}: a Flux cluster runs its own Flux and needs no fleet key`,
+    );
+  }
+  if (role === "spoke") {
+    v.known("fleet", raw, ["role", "hubStack"]);
+    const hubStack = v.string(
+      "fleet.hubStack",
+      raw.hubStack,
+      STACK_REF_RE,
+      "the hub's stack name, e.g. org/gitops-platform/hub",
+    );
+    // What a spoke's own Argo CD would need is the hub's: its repository credentials and its SSO.
+    if (here.gitops.private) {
+      v.fail(
+        "gitops.private",
+        true,
+        "must be false on a spoke: the hub's Argo CD holds the repository credentials",
+      );
+    }
+    if (here.gitops.argocd.sso) {
+      v.fail("gitops.argocd.sso", here.gitops.argocd.sso, "is set on the hub: a spoke runs no Argo CD");
+    }
+    return { role, hubStack };
+  }
+  if (role !== "hub") return undefined;
+  v.known("fleet", raw, ["role", "spokes", "projects"]);
+  const partition = partitionOf(here.region ?? "");
+  const spokes: Record<string, FleetSpoke> = {};
+  const entries = new Set([
+    ...here.access.adminRoleArns,
+    ...here.access.deployerRoleArns,
+    ...here.access.viewerRoleArns,
+  ]);
+  for (const [spokeName, spokeRaw] of Object.entries(v.object("fleet.spokes", raw.spokes, {}))) {
+    const key = `fleet.spokes.${spokeName}`;
+    if (!NAME_RE.test(spokeName))
+      v.fail(
+        key,
+        spokeName,
+        "spoke names are their gitops-platform:name: 3-32 lowercase letters, digits, '-'",
+      );
+    if (spokeName === here.name) v.fail(key, spokeName, "is the hub itself: the hub is not a deploy target");
+    const s = v.object(key, spokeRaw, {});
+    v.known(key, s, ["environment", "deployerRoleArn"]);
+    const environment = v.oneOf(`${key}.environment`, s.environment, ENVIRONMENTS) ?? "dev";
+    const deployerRoleArn = v.string(
+      `${key}.deployerRoleArn`,
+      s.deployerRoleArn,
+      ROLE_ARN_RE,
+      "an IAM role ARN",
+    );
+    const arnPartition = /^arn:([\w-]+):/.exec(deployerRoleArn)?.[1];
+    if (arnPartition && arnPartition !== partition) {
+      v.fail(
+        `${key}.deployerRoleArn`,
+        deployerRoleArn,
+        `must be in the hub's partition ${partition}: EKS access entries do not cross partitions`,
+      );
+    }
+    if (entries.has(deployerRoleArn)) {
+      v.fail(
+        `${key}.deployerRoleArn`,
+        deployerRoleArn,
+        "must not also be in access.*: EKS allows one access entry per role",
+      );
+    }
+    spokes[spokeName] = { environment, deployerRoleArn };
+  }
+  const projectsRaw = v.object("fleet.projects", raw.projects, {});
+  v.known("fleet.projects", projectsRaw, [...ENVIRONMENTS]);
+  const projects = Object.fromEntries(
+    ENVIRONMENTS.map((env) => {
+      const key = `fleet.projects.${env}`;
+      const p = v.object(key, projectsRaw[env], { automated: DEFAULTS[env].gitops.sync.automated });
+      v.known(key, p, ["automated", "windows"]);
+      const project: FleetProject = {
+        automated: v.bool(`${key}.automated`, p.automated),
+        windows: resolveWindows(v, `${key}.windows`, p.windows),
+      };
+      if (env === "prod" && project.automated && !project.windows.some((w) => w.kind === "allow")) {
+        v.fail(
+          `${key}.automated`,
+          true,
+          `needs ${key}.windows with an allow window: automated sync in prod must be gated`,
+        );
+      }
+      return [env, project];
+    }),
+  ) as Record<Environment, FleetProject>;
+  return { role, spokes, projects };
+}
+
+function isObject(value: Json): value is Record<string, Json> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function redactUrl(url: string): string {

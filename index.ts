@@ -2,14 +2,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GITOPS_SECRETS, rawNamespace, resolveConfig } from "./config";
-import { ArgoCd } from "./components/argocd";
 import { bridgeMetadata, type AddonIdentity } from "./components/bridge";
 import { Cluster } from "./components/cluster";
 import { chooseCompute } from "./compute";
 import { chooseIdentity } from "./identity";
 import { baseTags, type AwsContext } from "./components/common";
 import { ExternalSecrets } from "./components/externalSecrets";
-import { Flux } from "./components/flux";
 import { PlatformKey, platformKeyUses, platformLogGroups } from "./components/kms";
 import {
   LBC_NAMESPACE,
@@ -17,6 +15,7 @@ import {
   LoadBalancerController,
 } from "./components/loadBalancerController";
 import { Network } from "./components/network";
+import { topologyOf } from "./topology";
 
 const all = pulumi.runtime.allConfig();
 const cfg = resolveConfig(rawNamespace(all), all["aws:region"]);
@@ -143,29 +142,22 @@ const bridge = bridgeMetadata({
   enable: { aws_load_balancer_controller: loadBalancerController !== undefined },
 });
 
-const engineArgs = {
-  environment: cfg.environment,
-  config: cfg.gitops,
-  secretsPrefix: cfg.externalSecrets.prefix,
+// Single cluster, fleet hub or fleet spoke: the one place the topology is chosen.
+const topology = topologyOf(cfg)({
+  cfg,
+  ctx,
+  tags,
+  cluster,
+  network,
+  identity,
+  kmsKeyArn: key.keyArn,
+  externalSecrets,
+  addonRoles: [
+    ...(loadBalancerController ? [loadBalancerController] : []),
+    ...(externalSecrets ? externalSecrets.role.ready : []),
+  ],
   bridge,
-  provider: cluster.provider,
-  clusterReady: cluster.ready,
-  externalSecrets: externalSecrets && {
-    controller: externalSecrets.controller,
-    stores: externalSecrets.stores,
-  },
-};
-const engine =
-  cfg.gitops.engine === "argocd"
-    ? new ArgoCd("argocd", engineArgs)
-    : new Flux("flux", {
-        ...engineArgs,
-        ctx,
-        clusterName: cfg.name,
-        irsa: cluster.irsa,
-        kmsKeyArn: key.keyArn,
-        tags,
-      });
+});
 
 export const environment = cfg.environment;
 export const clusterName = cluster.cluster.name;
@@ -186,7 +178,10 @@ export const gitopsRoot = {
   path: cfg.gitops.path,
 };
 export const loadBalancerControllerRoleArn = loadBalancerController?.role.arn;
-export const fluxDecryptRoleArn = engine instanceof Flux ? engine.decryptRole.arn : undefined;
+export const fluxDecryptRoleArn = topology.fluxDecryptRoleArn;
+/** A hub: what its spokes read (`fleetHub`). A spoke: where it is registered (`fleetSpoke`). */
+export const fleetHub = cfg.fleet?.role === "hub" ? topology.fleet : undefined;
+export const fleetSpoke = cfg.fleet?.role === "spoke" ? topology.fleet : undefined;
 export const bridgeMetadataKeys = bridge.apply((b) => Object.keys(b).sort());
 export const kmsReplicaKeyArn = key.replicaKeyArn;
 // Last: the OIDC provider exists only if some role above asked for IRSA.

@@ -6,10 +6,13 @@ import { BRIDGE_LABEL_KEYS, rootSecretDependencies, type EngineSecrets } from ".
 import { k8sLabels } from "./common";
 import { externalSecret, gitCredentials } from "./externalSecrets";
 import { CHARTS } from "../pins";
+import type { WorkloadIdentity, WorkloadRole } from "../identity";
 
 export const ARGOCD_NAMESPACE = ENGINE_NAMESPACE.argocd;
 export const APP_PROJECT = "platform";
 export const ROOT_APP = "root";
+/** The chart's service accounts that talk to clusters: the controller syncs, the server shows live state. */
+export const ARGOCD_CLUSTER_CLIENTS = ["argocd-application-controller", "argocd-server"];
 const IN_CLUSTER = "https://kubernetes.default.svc";
 
 // Application health is not computed by default since Argo CD 1.8; the root app's sync waves only wait for
@@ -30,6 +33,14 @@ export interface ArgoCdArgs {
   provider: k8s.Provider;
   clusterReady: pulumi.Input<pulumi.Resource>[];
   externalSecrets?: EngineSecrets;
+  /** An AWS role for the application controller and server: a hub reaches its spokes as it. */
+  clusterIdentity?: { identity: WorkloadIdentity; roleName: string; tags: Record<string, string> };
+  /** Bridge keys the in-cluster Secret carries as labels; without the workload ones no ApplicationSet selects it. */
+  inClusterLabelKeys?: readonly string[];
+  /** Where the platform project may deploy on this cluster: namespaces, and whether cluster-scoped kinds too. */
+  localScope?: { namespaces: string[]; clusterResources: boolean };
+  /** More bootstrap objects (a hub's per-environment projects). */
+  objects?: K8sObject[];
 }
 
 /** Helm values for argo-cd: read-only by default, no local admin with SSO, HA in prod, ClusterIP only. */
@@ -81,8 +92,24 @@ export function argoCdValues(c: GitOpsConfig, environment: Environment) {
   };
 }
 
+/** The chart's controller and server service accounts, annotated (chart keys `<part>.serviceAccount.annotations`). */
+function withServiceAccountAnnotations(
+  values: ReturnType<typeof argoCdValues>,
+  annotations: Record<string, string>,
+) {
+  return {
+    ...values,
+    controller: { ...values.controller, serviceAccount: { annotations } },
+    server: { ...values.server, serviceAccount: { annotations } },
+  };
+}
+
 /** The platform project: exactly the GitOps repository, the local cluster, and the sync windows that gate prod. */
-export function appProject(c: GitOpsConfig, labels: Record<string, string>): K8sObject {
+export function appProject(
+  c: GitOpsConfig,
+  labels: Record<string, string>,
+  scope: { namespaces: string[]; clusterResources: boolean } = { namespaces: ["*"], clusterResources: true },
+): K8sObject {
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "AppProject",
@@ -90,8 +117,12 @@ export function appProject(c: GitOpsConfig, labels: Record<string, string>): K8s
     spec: {
       description: "Platform add-ons and workloads reconciled from the GitOps repository",
       sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
-      destinations: [{ name: "in-cluster", server: IN_CLUSTER, namespace: "*" }],
-      clusterResourceWhitelist: [{ group: "*", kind: "*" }],
+      destinations: scope.namespaces.map((namespace) => ({
+        name: "in-cluster",
+        server: IN_CLUSTER,
+        namespace,
+      })),
+      clusterResourceWhitelist: scope.clusterResources ? [{ group: "*", kind: "*" }] : [],
       // Resources in the cluster that Git does not describe are reported, so drift is seen rather than ignored.
       orphanedResources: { warn: true },
       syncWindows: c.sync.windows.map((w) => ({
@@ -136,6 +167,8 @@ export function rootApplication(c: GitOpsConfig, labels: Record<string, string>)
 export class ArgoCd extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
   readonly root: k8s.helm.v3.Release;
+  readonly namespace: k8s.core.v1.Namespace;
+  readonly clusterRole?: WorkloadRole;
 
   constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-platform:index:ArgoCd", name, {}, opts);
@@ -143,11 +176,23 @@ export class ArgoCd extends pulumi.ComponentResource {
     const labels = k8sLabels(args.environment);
     const k8sOpts = { parent: this, provider: args.provider };
 
-    const ns = new k8s.core.v1.Namespace(
+    const ns = (this.namespace = new k8s.core.v1.Namespace(
       name,
       { metadata: { name: ARGOCD_NAMESPACE, labels } },
       { ...k8sOpts, dependsOn: args.clusterReady },
-    );
+    ));
+    // No permissions: a token for a cluster is a presigned sts:GetCallerIdentity; what the role may do there is
+    // that cluster's access entry.
+    const clusterRole = (this.clusterRole = args.clusterIdentity?.identity.role(
+      `${name}-clusters`,
+      {
+        roleName: args.clusterIdentity.roleName,
+        namespace: ARGOCD_NAMESPACE,
+        serviceAccount: ARGOCD_CLUSTER_CLIENTS,
+        tags: args.clusterIdentity.tags,
+      },
+      { parent: this },
+    ));
     this.release = controllerRelease(
       name,
       {
@@ -156,10 +201,14 @@ export class ArgoCd extends pulumi.ComponentResource {
         version: c.argocd.chartVersion,
         repo: CHARTS.argoCd.repo,
         namespace: ARGOCD_NAMESPACE,
-        values: argoCdValues(c, args.environment),
+        values: clusterRole
+          ? clusterRole.serviceAccountAnnotations.apply((annotations) =>
+              withServiceAccountAnnotations(argoCdValues(c, args.environment), annotations),
+            )
+          : argoCdValues(c, args.environment),
         timeout: 900,
       },
-      { ...k8sOpts, dependsOn: [ns, ...args.clusterReady] },
+      { ...k8sOpts, dependsOn: [ns, ...args.clusterReady, ...(clusterRole?.ready ?? [])] },
     );
 
     // The in-cluster cluster Secret carries no credential (Argo CD uses its own service account); its labels and
@@ -173,7 +222,7 @@ export class ArgoCd extends pulumi.ComponentResource {
           labels: args.bridge.apply((b) => ({
             ...labels,
             "argocd.argoproj.io/secret-type": "cluster",
-            ...Object.fromEntries(BRIDGE_LABEL_KEYS.map((k) => [k, b[k]])),
+            ...Object.fromEntries((args.inClusterLabelKeys ?? BRIDGE_LABEL_KEYS).map((k) => [k, b[k]])),
           })),
           annotations: args.bridge,
         },
@@ -206,7 +255,12 @@ export class ArgoCd extends pulumi.ComponentResource {
 
     this.root = bootstrapRelease(`${name}-root`, {
       namespace: ARGOCD_NAMESPACE,
-      objects: [...credentials, appProject(c, labels), rootApplication(c, labels)],
+      objects: [
+        ...credentials,
+        appProject(c, labels, args.localScope),
+        ...(args.objects ?? []),
+        rootApplication(c, labels),
+      ],
       provider: args.provider,
       dependsOn: [this.release, clusterSecret, ...rootSecretDependencies(args.externalSecrets, credentials)],
       parent: this,

@@ -10,7 +10,8 @@ export interface WorkloadRoleRequest {
   /** Physical role name (deterministic: the KMS key policy names it before it exists). */
   roleName: string;
   namespace: string;
-  serviceAccount: string;
+  /** Several when one identity spans pods that act together (Argo CD's application controller and server). */
+  serviceAccount: string | string[];
   /** Inline permissions; omit for a role that only carries managed policies. */
   policy?: pulumi.Input<PolicyDocument>;
   managedPolicyArns?: pulumi.Input<string>[];
@@ -48,7 +49,7 @@ const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function assertWorkloadNames(name: string, request: WorkloadRoleRequest): void {
   for (const [what, value] of [
     ["namespace", request.namespace],
-    ["serviceAccount", request.serviceAccount],
+    ...[request.serviceAccount].flat().map((sa) => ["serviceAccount", sa]),
   ]) {
     if (!K8S_NAME_RE.test(value)) {
       throw new Error(`${name}: ${what} ${JSON.stringify(value)} must be a Kubernetes name, no wildcard`);

@@ -26,8 +26,9 @@ export function irsaTrustPolicy(
   providerArn: string,
   issuerHost: string,
   namespace: string,
-  serviceAccount: string,
+  serviceAccount: string | string[],
 ) {
+  const subject = (sa: string) => `system:serviceaccount:${namespace}:${sa}`;
   return policyDocument([
     {
       Effect: "Allow",
@@ -35,7 +36,9 @@ export function irsaTrustPolicy(
       Action: "sts:AssumeRoleWithWebIdentity",
       Condition: {
         StringEquals: {
-          [`${issuerHost}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+          [`${issuerHost}:sub`]: Array.isArray(serviceAccount)
+            ? serviceAccount.map(subject)
+            : subject(serviceAccount),
           [`${issuerHost}:aud`]: "sts.amazonaws.com",
         },
       },

@@ -29,7 +29,8 @@ export interface PodIdentitySubject {
   accountId: string;
   clusterArn: string;
   namespace: string;
-  serviceAccount: string;
+  /** Several: any one of them (StringEquals on a list). */
+  serviceAccount: string | string[];
 }
 
 const tagValues = (s: PodIdentitySubject) => ({
@@ -91,7 +92,8 @@ export interface PodIdentityRoleArgs extends WorkloadRoleRequest {
 export class PodIdentityRole extends pulumi.ComponentResource implements WorkloadRole {
   readonly role: aws.iam.Role;
   readonly arn: pulumi.Output<string>;
-  readonly association: aws.eks.PodIdentityAssociation;
+  /** One per service account. */
+  readonly associations: aws.eks.PodIdentityAssociation[];
   readonly serviceAccountAnnotations = pulumi.output({} as Record<string, string>);
   readonly webIdentity = false;
   readonly roleAnnotation = "gitops-platform/pod-identity-role-arn";
@@ -134,16 +136,20 @@ export class PodIdentityRole extends pulumi.ComponentResource implements Workloa
         ),
       ),
     );
-    this.association = new aws.eks.PodIdentityAssociation(
-      name,
-      {
-        clusterName: args.clusterName,
-        namespace: args.namespace,
-        serviceAccount: args.serviceAccount,
-        roleArn: this.role.arn,
-        tags: args.tags,
-      },
-      { parent: this, dependsOn: policies },
+    const serviceAccounts = [args.serviceAccount].flat();
+    this.associations = serviceAccounts.map(
+      (serviceAccount) =>
+        new aws.eks.PodIdentityAssociation(
+          Array.isArray(args.serviceAccount) ? `${name}-${serviceAccount}` : name,
+          {
+            clusterName: args.clusterName,
+            namespace: args.namespace,
+            serviceAccount,
+            roleArn: this.role.arn,
+            tags: args.tags,
+          },
+          { parent: this, dependsOn: policies },
+        ),
     );
     this.arn = this.role.arn;
     this.registerOutputs({ arn: this.arn });

@@ -696,6 +696,7 @@ const iamIrsaTrust: ResourceValidationPolicy = {
  * - only non-empty literal strings are flagged; empty strings, booleans, numbers, template/variable
  *   placeholders ("{{ .password }}", "${TOKEN}", "$TOKEN"), ARNs (a Secrets Manager reference) and
  *   "true"/"false" pass.
+ * - an ExternalSecret data item's `secretKey` (next to its `remoteRef`) is the target key's name, not a value;
  * Kubernetes Secret objects are checked key by key the same way (a Secret with only non-secret-looking keys,
  * e.g. a repository URL, passes).
  * -------------------------------------------------------------------------------------------------------- */
@@ -718,7 +719,11 @@ export function findPlaintextSecrets(tree: unknown, path = ""): string[] {
     if (Array.isArray(node)) {
       node.forEach((x, i) => walk(x, `${at}[${i}]`, key));
     } else if (obj(node)) {
-      for (const k of Object.keys(node as Props)) walk((node as Props)[k], at ? `${at}.${k}` : k, k);
+      // An ExternalSecret's data item names the key its value lands under (`secretKey`), next to where it is read.
+      const names = "remoteRef" in (node as Props) ? ["secretKey"] : [];
+      for (const k of Object.keys(node as Props)) {
+        if (!names.includes(k)) walk((node as Props)[k], at ? `${at}.${k}` : k, k);
+      }
     } else if (key !== undefined && isSecretLiteral(key, node)) {
       found.push(at);
     }

@@ -21,6 +21,9 @@ export interface CapturedResource {
   protect: boolean;
   retainOnDelete: boolean;
   deletedWith?: string;
+  /** The explicit provider (`<urn>::<id>`), if any: a spoke writes to its hub through one. */
+  provider?: string;
+  deleteBeforeReplace: boolean;
 }
 
 export interface StackRun {
@@ -29,7 +32,12 @@ export interface StackRun {
   outputs: Record<string, unknown>;
   /** Stack outputs Pulumi will store encrypted. */
   secretOutputs: string[];
+  /** The stacks this one reads through `pulumi.StackReference` (by the name it gives them). */
+  references: string[];
 }
+
+/** StackReferences resolve to these runs, by the referenced stack's name (e.g. org/gitops-platform/hub). */
+export type StackRuns = Record<string, StackRun>;
 
 /** A stack file's `config:` block as the Pulumi engine hands it to a program: structured values as JSON. */
 export function loadStackConfig(stackOrFile: string): { stack: string; config: Record<string, string> } {
@@ -98,6 +106,7 @@ function computedState(
       return {
         ...base,
         arn: `arn:aws:eks:${region}:${account}:cluster/${physical}`,
+        vpcConfig: { ...(inputs.vpcConfig as object), clusterSecurityGroupId: `sg-${hex(name, 17)}` },
         endpoint: `https://${hex(name, 32).toUpperCase()}.gr7.${region}.eks.amazonaws.com`,
         certificateAuthority: { data: Buffer.from(`mock-ca-${name}`).toString("base64") },
         identities: [
@@ -177,6 +186,8 @@ interface RegisterRequest {
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
   getDeletedwith(): string;
+  getProvider(): string;
+  getDeletebeforereplace(): boolean;
 }
 interface RegisterResponse {
   getUrn(): string;
@@ -185,24 +196,50 @@ interface RegisterResponse {
 let running = false;
 
 /** Runs index.ts once under mocks for the given config and returns every registered resource. */
-export async function runProgram(stack: string, config: Record<string, string>): Promise<StackRun> {
+export async function runProgram(
+  stack: string,
+  config: Record<string, string>,
+  referenced: StackRuns = {},
+): Promise<StackRun> {
   if (running) throw new Error("runProgram is not re-entrant: await one run before starting the next");
   running = true;
   try {
-    return await runOnce(stack, config);
+    return await runOnce(stack, config, referenced);
   } finally {
     running = false;
   }
 }
 
-async function runOnce(stack: string, config: Record<string, string>): Promise<StackRun> {
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
+/**
+ * What the engine answers a StackReference with: the referenced run's outputs and which of them are secret, as
+ * @pulumi/pulumi's StackReference reads them. A stack that was not run has no outputs, as a stack that does
+ * not exist: the program must say what is missing.
+ */
+function stackReferenceState(name: string, run: StackRun | undefined) {
+  const outputs = Object.fromEntries(Object.entries(run?.outputs ?? {}).filter(([, v]) => v !== undefined));
+  return { name, outputs, secretOutputNames: run?.secretOutputs ?? [] };
+}
+
+async function runOnce(
+  stack: string,
+  config: Record<string, string>,
+  referenced: StackRuns,
+): Promise<StackRun> {
   const region = config["aws:region"] ?? "eu-west-1";
   const account = accountOf(config);
+  const references: string[] = [];
   // Resources created through an explicit AWS provider (a standby region) live in that provider's region.
   const providerRegions = new Map<string, string>();
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
+        if (args.type === STACK_REFERENCE) {
+          const name = String(args.inputs.name);
+          references.push(name);
+          return { id: name, state: stackReferenceState(name, referenced[name]) };
+        }
         if (args.type === "pulumi:providers:aws") providerRegions.set(args.name, String(args.inputs.region));
         const providerName = args.provider?.split("::")[3];
         const where = (providerName && providerRegions.get(providerName)) ?? region;
@@ -253,6 +290,8 @@ async function runOnce(stack: string, config: Record<string, string>): Promise<S
           protect: req.getProtect() === true,
           retainOnDelete: req.getRetainondelete() === true,
           deletedWith: req.getDeletedwith() || undefined,
+          provider: req.getProvider() || undefined,
+          deleteBeforeReplace: req.getDeletebeforereplace() === true,
         });
       callback(err, resp);
     });
@@ -268,13 +307,19 @@ async function runOnce(stack: string, config: Record<string, string>): Promise<S
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
     for (const [key, value] of Object.entries(program)) {
-      const output = pulumi.output(value) as pulumi.Output<unknown>;
-      outputs[key] = await new Promise((resolve) => output.apply(resolve));
+      const output = pulumi.output(value) as pulumi.Output<unknown> & { promise(): Promise<unknown> };
+      // promise() rejects where apply() would never call back: an output that failed ends the run with its error.
+      try {
+        outputs[key] = await output.promise();
+      } catch (err) {
+        failures.unshift(err);
+        continue;
+      }
       if (await pulumi.isSecret(output)) secretOutputs.push(key);
     }
-    await settings.waitForRPCs();
+    await settings.waitForRPCs().catch((err: unknown) => failures.push(err));
     if (failures.length > 0) throw failures[0];
-    return { stack, resources, outputs, secretOutputs };
+    return { stack, resources, outputs, secretOutputs, references: [...new Set(references)].sort() };
   } catch (err) {
     // Lets callers prove that a bad config failed before anything was registered.
     if (err instanceof Error) Object.assign(err, { resourcesRegistered: resources.length });
@@ -284,11 +329,85 @@ async function runOnce(stack: string, config: Record<string, string>): Promise<S
   }
 }
 
-/** Runs a stack file (by stack name or path), optionally with config overrides. */
+/** The stack a spoke's config references (`fleet.hubStack`), if any. */
+export function hubStackOf(config: Record<string, string>): string | undefined {
+  try {
+    const fleet = JSON.parse(config[`${PROJECT}:fleet`] ?? "{}") as { role?: unknown; hubStack?: unknown };
+    return fleet.role === "spoke" && typeof fleet.hubStack === "string" ? fleet.hubStack : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The local stack file a referenced stack name stands for: its last segment (org/project/<stack>). */
+export function referencedStackFile(name: string): string | undefined {
+  const file = path.join(ROOT, `Pulumi.${name.split("/").pop()}.yaml`);
+  return fs.existsSync(file) ? file : undefined;
+}
+
+// A referenced stack's run depends only on its file: one run per file and process (callers never mutate it).
+const referencedRuns = new Map<string, { text: string; run: StackRun }>();
+
+async function referencedRun(file: string): Promise<StackRun> {
+  const text = fs.readFileSync(file, "utf8");
+  const cached = referencedRuns.get(file);
+  if (cached?.text === text) return cached.run;
+  const run = await buildStack(file);
+  referencedRuns.set(file, { text, run });
+  return run;
+}
+
+/**
+ * Runs a stack file (by stack name or path), optionally with config overrides. A spoke's hub is run first, from
+ * its stack file here, unless `referenced` already holds a run under the name the spoke gives it.
+ */
 export async function buildStack(
   stackOrFile: string,
   overrides?: Record<string, unknown>,
+  referenced: StackRuns = {},
 ): Promise<StackRun> {
   const { stack, config } = loadStackConfig(stackOrFile);
-  return runProgram(stack, withOverrides(config, overrides));
+  const merged = withOverrides(config, overrides);
+  const hubStack = hubStackOf(merged);
+  const runs = { ...referenced };
+  if (hubStack && !(hubStack in runs)) {
+    const file = referencedStackFile(hubStack);
+    if (file) runs[hubStack] = await referencedRun(file);
+  }
+  return runProgram(stack, merged, runs);
+}
+
+export interface FleetRun {
+  hub: StackRun;
+  spokes: StackRun[];
+}
+
+/**
+ * A hub and its spokes, as a real fleet is deployed: the hub first, then each spoke reading the hub's outputs.
+ * Two spokes under one name would fight over one cluster Secret on the hub: refused, naming the key.
+ */
+export async function buildFleet(
+  hubStackOrFile: string,
+  spokeStacksOrFiles: string[],
+  opts: { hubOverrides?: Record<string, unknown>; spokeOverrides?: Record<string, unknown> } = {},
+): Promise<FleetRun> {
+  const hub = await buildStack(hubStackOrFile, opts.hubOverrides);
+  const spokes: StackRun[] = [];
+  const names = new Map<string, string>();
+  for (const file of spokeStacksOrFiles) {
+    const { config } = loadStackConfig(file);
+    const hubStack = hubStackOf(withOverrides(config, opts.spokeOverrides));
+    if (!hubStack) throw new Error(`${file}: not a spoke (gitops-platform:fleet.role is not spoke)`);
+    const run = await buildStack(file, opts.spokeOverrides, { [hubStack]: hub });
+    const name = String(run.outputs.clusterName);
+    const first = names.get(name);
+    if (first) {
+      throw new Error(
+        `${PROJECT}:name = ${JSON.stringify(name)}: stacks ${first} and ${run.stack} both register it on the hub; a spoke name is registered once`,
+      );
+    }
+    names.set(name, run.stack);
+    spokes.push(run);
+  }
+  return { hub, spokes };
 }

@@ -3,6 +3,7 @@
 //
 //   npm run plan -- --stack dev [--out plan-out/dev] [--engine argocd|flux]
 //   npm run plan -- --stack-file path/to/Pulumi.x.yaml [--out dir]
+//   npm run plan -- --fleet [--out dir]    (every hub with its spokes: scripts/fleet-plan.ts)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
@@ -24,6 +25,7 @@ import {
   type CreationTimeTable,
 } from "./creation-times";
 import { buildStack, ROOT, type CapturedResource, type StackRun } from "./engine";
+import { discoverFleets, fleetPlanFiles, planFleet } from "./fleet-plan";
 
 export const PROJECT = "gitops-platform";
 export const REDACTED = "<redacted>";
@@ -640,11 +642,15 @@ function toYaml(value: unknown): string {
 
 /** Writes plan.json, tree.txt and the Kubernetes objects into `dir`, which is emptied first. */
 export function writePlan(plan: Plan, dir: string): string[] {
+  return writeFiles(planFiles(plan), dir, "plan.json");
+}
+
+/** Empties `dir` (when it holds a previous output, recognised by `marker`) and writes `files` into it. */
+export function writeFiles(files: Record<string, string>, dir: string, marker: string): string[] {
   const target = path.resolve(dir);
-  assertSafeToClean(target);
+  assertSafeToClean(target, marker);
   fs.rmSync(target, { recursive: true, force: true });
   fs.mkdirSync(target, { recursive: true });
-  const files = planFiles(plan);
   for (const [rel, content] of Object.entries(files)) {
     const file = path.join(target, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -675,7 +681,7 @@ export function planFiles(plan: Plan): Record<string, string> {
 }
 
 /** Refuses to empty the repository, a parent of it, the filesystem root, or a folder that holds anything but a plan. */
-function assertSafeToClean(dir: string): void {
+function assertSafeToClean(dir: string, marker = "plan.json"): void {
   const rel = path.relative(dir, ROOT);
   if (dir === path.parse(dir).root || rel === "" || !rel.startsWith("..")) {
     throw new UsageError(`refusing to clean ${dir}: it is the repository or one of its parents`);
@@ -683,8 +689,8 @@ function assertSafeToClean(dir: string): void {
   if (!fs.existsSync(dir)) return;
   if (!fs.statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} is not a directory`);
   const entries = fs.readdirSync(dir);
-  if (entries.length > 0 && !entries.includes("plan.json")) {
-    throw new UsageError(`refusing to clean ${dir}: not empty and not a previous plan (no plan.json)`);
+  if (entries.length > 0 && !entries.includes(marker)) {
+    throw new UsageError(`refusing to clean ${dir}: not empty and not a previous plan (no ${marker})`);
   }
 }
 
@@ -877,6 +883,20 @@ function details(r: PlanResource, plan: Plan, byUrn: Map<string, PlanResource>):
       const keys = Object.keys({ ...((i.data ?? {}) as Dict), ...((i.stringData ?? {}) as Dict) }).sort(cmp);
       return [`${where}${keys.length ? `, keys: ${keys.join(", ")}` : ""}`];
     }
+    case "kubernetes:core/v1:SecretPatch": {
+      const meta = (i.metadata ?? {}) as Dict;
+      const labels = Object.entries((meta.labels ?? {}) as Dict)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .sort(cmp);
+      return [`patches ${String(meta.namespace)}/${String(meta.name)}: labels ${labels.join(", ") || "-"}`];
+    }
+    case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+      return [`${String(i.ipProtocol)} ${String(i.fromPort)}-${String(i.toPort)} from ${String(i.cidrIpv4)}`];
+    case "command:local:Command":
+      return [
+        `on create: ${i.create === undefined ? "-" : String(i.create).split("\n")[0]}`,
+        `on delete: ${i.delete === undefined ? "-" : `script (${String(i.delete).split("\n").length} lines)`}`,
+      ];
     case HELM_RELEASE:
       return releaseDetails(i);
     default:
@@ -1040,11 +1060,13 @@ export class UsageError extends Error {
   }
 }
 
-const USAGE = `usage: npm run plan -- (--stack <name> | --stack-file <path/to/Pulumi.<stack>.yaml>)
+const USAGE = `usage: npm run plan -- (--stack <name> | --stack-file <path/to/Pulumi.<stack>.yaml> | --fleet)
                         [--out <dir>] [--engine argocd|flux] [--compute nodeGroups|autoMode]
                         [--identity podIdentity|irsa] [--quiet]
   --stack       a stack of this project (Pulumi.<name>.yaml in the repository root)
   --stack-file  any stack configuration file
+  --fleet       every hub stack with the spoke stacks that name it, and what crosses stacks
+                (default --out plan-out/fleet)
   --out         output folder, emptied first (default: plan-out/<stack>)
   --engine      override gitops.engine for this plan
   --compute     override cluster.compute (autoMode drops the stack's nodeGroups)
@@ -1059,7 +1081,9 @@ export interface ModeOverrides {
 }
 
 interface CliOptions extends ModeOverrides {
+  /** Empty with --fleet. */
   stackFile: string;
+  fleet: boolean;
   out?: string;
   quiet: boolean;
 }
@@ -1077,10 +1101,15 @@ export function modeOverrides(m: ModeOverrides): Record<string, unknown> {
 export function parseArgs(argv: string[]): CliOptions {
   const values: Record<string, string> = {};
   let quiet = false;
+  let fleet = false;
   for (let n = 0; n < argv.length; n++) {
     const arg = argv[n];
     if (arg === "--quiet") {
       quiet = true;
+      continue;
+    }
+    if (arg === "--fleet") {
+      fleet = true;
       continue;
     }
     const m = /^--(stack|stack-file|out|engine|compute|identity)(?:=(.*))?$/.exec(arg);
@@ -1090,8 +1119,16 @@ export function parseArgs(argv: string[]): CliOptions {
     if (m[1] in values) throw new UsageError(`--${m[1]} given twice`);
     values[m[1]] = value;
   }
+  if (fleet) {
+    if (["stack", "stack-file", "engine", "compute", "identity"].some((k) => values[k] !== undefined)) {
+      throw new UsageError(
+        "--fleet plans every fleet stack as configured: no --stack, --stack-file, --engine, --compute or --identity",
+      );
+    }
+    return { stackFile: "", fleet, out: values.out, quiet };
+  }
   if ((values.stack === undefined) === (values["stack-file"] === undefined)) {
-    throw new UsageError("give exactly one of --stack and --stack-file");
+    throw new UsageError("give exactly one of --stack, --stack-file and --fleet");
   }
   let stackFile: string;
   if (values.stack !== undefined) {
@@ -1128,6 +1165,7 @@ export function parseArgs(argv: string[]): CliOptions {
   };
   return {
     stackFile,
+    fleet,
     out: values.out,
     engine: choice("engine", ENGINES),
     compute: choice("compute", COMPUTE_MODES),
@@ -1149,6 +1187,21 @@ function stackNameOf(stackFile: string): string {
     .replace(/\.yaml$/, "");
 }
 
+async function fleetMain(opts: CliOptions): Promise<number> {
+  const out = opts.out ? path.resolve(opts.out) : path.join(ROOT, "plan-out", "fleet");
+  assertSafeToClean(out, "fleet.txt");
+  const fleets = discoverFleets();
+  if (fleets.length === 0)
+    throw new UsageError("no stack of this repository has gitops-platform:fleet.role hub");
+  const plans = [];
+  for (const f of fleets) plans.push(await planFleet(f));
+  const files = writeFiles(fleetPlanFiles(plans), out, "fleet.txt");
+  if (!opts.quiet) process.stdout.write(plans.map((p) => p.text).join("\n"));
+  const shown = path.relative(process.cwd(), out) || ".";
+  process.stdout.write(`\nwrote ${files.length} files to ${shown.startsWith("..") ? out : shown}\n`);
+  return 0;
+}
+
 /** The CLI; returns the exit code: 0 done, 1 invalid stack configuration or failure, 2 usage error. */
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -1157,6 +1210,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const opts = parseArgs(argv);
+    if (opts.fleet) return await fleetMain(opts);
     const out = opts.out ? path.resolve(opts.out) : path.join(ROOT, "plan-out", stackNameOf(opts.stackFile));
     assertSafeToClean(out);
     const plan = await planStack(opts.stackFile, opts);

@@ -379,7 +379,7 @@ describe("gitops repository", function () {
   });
 
   describe("bridge metadata contract", () => {
-    it("ApplicationSets template only bridge annotations, the environment label and the cluster server", () => {
+    it("ApplicationSets template only bridge annotations, the environment label and the cluster server and name", () => {
       for (const env of ENVS) {
         for (const o of render(`gitops/clusters/${env}/argocd`) as Any[]) {
           assert.strictEqual(o.spec.goTemplate, true, id(o));
@@ -396,6 +396,8 @@ describe("gitops repository", function () {
             assert.ok(
               (key && BRIDGE_KEYS.includes(key)) ||
                 expr === ".server" ||
+                // The Argo CD cluster name: generated Applications carry it so a leaving spoke can wait on them.
+                expr === ".name" ||
                 expr === ".metadata.labels.environment",
               `${id(o)}: {{${m[1]}}} is not bridge metadata`,
             );

@@ -862,6 +862,19 @@ describe("policy pack (policy/policies.ts via policy/harness.ts)", () => {
       });
       assert.deepEqual(found, ["password", "auth.token", "list[0].private_key"]);
     });
+
+    it("passes an ExternalSecret data item's secretKey (a key name) but not a secretKey elsewhere", () => {
+      const found = findPlaintextSecrets({
+        data: [
+          {
+            secretKey: "clientSecret",
+            remoteRef: { key: "platform/prod/argocd/oidc", property: "clientSecret" },
+          },
+        ],
+        server: { secretKey: "literal-value" },
+      });
+      assert.deepEqual(found, ["server.secretKey"]);
+    });
   });
 
   describe("environment-dependent behaviour", () => {

@@ -1,5 +1,11 @@
 // Test-side view of the offline engine: run a stack and look resources up by type and name.
-import { buildStack as build, type CapturedResource, type StackRun } from "../../scripts/engine";
+import {
+  buildFleet as fleet,
+  buildStack as build,
+  type CapturedResource,
+  type StackRun,
+  type StackRuns,
+} from "../../scripts/engine";
 import { dependencyGraph, transitiveDependencies } from "../../scripts/plan";
 
 export type { CapturedResource, StackRun };
@@ -12,8 +18,23 @@ export interface Stack extends StackRun {
   dependsOn(dependent: CapturedResource, dependency: CapturedResource): boolean;
 }
 
-export async function buildStack(stack: string, overrides?: Record<string, unknown>): Promise<Stack> {
-  const run = await build(stack, overrides);
+export async function buildStack(
+  stack: string,
+  overrides?: Record<string, unknown>,
+  referenced?: StackRuns,
+): Promise<Stack> {
+  return stackOf(await build(stack, overrides, referenced));
+}
+
+/** A hub and its spokes, each spoke reading the hub's run (scripts/engine.ts buildFleet). */
+export async function buildFleet(
+  ...args: Parameters<typeof fleet>
+): Promise<{ hub: Stack; spokes: Stack[] }> {
+  const run = await fleet(...args);
+  return { hub: stackOf(run.hub), spokes: run.spokes.map(stackOf) };
+}
+
+export function stackOf(run: StackRun): Stack {
   const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
   const ofType = (type: string) => run.resources.filter((r) => r.type === type);
   const descendants = (urn: string): CapturedResource[] =>

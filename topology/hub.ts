@@ -1,0 +1,112 @@
+// A fleet's hub: a management cluster running Argo CD (HA, SSO) that deploys to the spokes it admits, one
+// AppProject per environment, and no application workloads of its own.
+import * as pulumi from "@pulumi/pulumi";
+import {
+  ENVIRONMENTS,
+  type Environment,
+  type FleetConfig,
+  type FleetProject,
+  type GitOpsConfig,
+} from "../config";
+import { ArgoCd, ARGOCD_NAMESPACE } from "../components/argocd";
+import { k8sLabels, roleName } from "../components/common";
+import { clusterSecretName, FleetHub, registrarGroup, type FleetHubOutputs } from "../components/fleet";
+import type { K8sObject } from "../components/helm";
+import type { WorkloadRole } from "../identity";
+import type { Topology } from "./contract";
+import { engineArgs } from "./single";
+
+type HubConfig = Extract<FleetConfig, { role: "hub" }>;
+
+/** Blocks every automated sync and lets a person sync by hand: a project whose Applications must not auto-sync. */
+export const MANUAL_ONLY_WINDOW = {
+  kind: "deny",
+  schedule: "* * * * *",
+  duration: "24h",
+  timeZone: "UTC",
+  manualSync: true,
+} as const;
+
+/**
+ * One environment's project on the hub: its destinations are exactly the spokes the hub admits for that
+ * environment (by their Argo CD cluster name), so an Application of this project cannot reach another
+ * environment's cluster, nor the hub. Without automated sync the project itself refuses automated syncs.
+ */
+export function environmentProject(
+  environment: Environment,
+  hub: HubConfig,
+  c: GitOpsConfig,
+  labels: Record<string, string>,
+): K8sObject {
+  const project: FleetProject = hub.projects[environment];
+  const spokes = Object.keys(hub.spokes)
+    .filter((name) => hub.spokes[name].environment === environment)
+    .sort();
+  return {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "AppProject",
+    metadata: { name: environment, namespace: ARGOCD_NAMESPACE, labels },
+    spec: {
+      description: `Platform add-ons and workloads of the ${environment} spokes`,
+      sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
+      destinations: spokes.map((name) => ({ name, namespace: "*" })),
+      clusterResourceWhitelist: [{ group: "*", kind: "*" }],
+      orphanedResources: { warn: true },
+      syncWindows: [...(project.automated ? [] : [MANUAL_ONLY_WINDOW]), ...project.windows].map((w) => ({
+        ...w,
+        applications: ["*"],
+      })),
+    },
+  };
+}
+
+export const hub: Topology = (i) => {
+  const fleet = i.cfg.fleet as HubConfig;
+  const labels = k8sLabels(i.cfg.environment);
+  const argocd = new ArgoCd("argocd", {
+    ...engineArgs(i),
+    // Spokes only ever see this role's ARN: IRSA or Pod Identity (the stack's `identity`) is the hub's business.
+    clusterIdentity: { identity: i.identity, roleName: roleName(i.cfg.name, "argocd"), tags: i.tags },
+    // No environment label: no ApplicationSet's selector matches the hub itself.
+    inClusterLabelKeys: ["cluster_name"],
+    // The hub's own project may only place the ApplicationSets, in Argo CD's namespace.
+    localScope: { namespaces: [ARGOCD_NAMESPACE], clusterResources: false },
+    objects: ENVIRONMENTS.map((env) => environmentProject(env, fleet, i.cfg.gitops, labels)),
+  });
+  new FleetHub("fleet", {
+    clusterName: i.cluster.cluster.name,
+    spokes: fleet.spokes,
+    provider: i.cluster.provider,
+    namespaceReady: [argocd.namespace],
+    labels,
+  });
+  const c = i.cluster.cluster;
+  const outputs: pulumi.Output<FleetHubOutputs> = pulumi
+    .all([
+      c.name,
+      c.endpoint,
+      c.certificateAuthority,
+      i.ctx.accountId,
+      i.ctx.partition,
+      (argocd.clusterRole as WorkloadRole).arn,
+    ])
+    .apply(([clusterName, endpoint, ca, accountId, partition, argocdRoleArn]) => ({
+      clusterName,
+      endpoint,
+      certificateAuthority: ca.data ?? "",
+      accountId,
+      partition,
+      region: i.cfg.region,
+      vpcCidr: i.cfg.network.vpcCidr,
+      argocdNamespace: ARGOCD_NAMESPACE,
+      argocdRoleArn,
+      spokes: Object.fromEntries(
+        Object.entries(fleet.spokes).map(([name, s]) => [
+          name,
+          { ...s, secretName: clusterSecretName(name), group: registrarGroup(name) },
+        ]),
+      ),
+      projects: fleet.projects,
+    }));
+  return { fleet: outputs };
+};
