@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildStack as buildRun, type StackRun } from "../scripts/engine";
 import { discoverFleets, fleetPlanFiles, planFleet } from "../scripts/fleet-plan";
+import { GOLDEN_CASES, GOLDEN_FILE, graphOf } from "../scripts/graph-record";
 import { parseArgs, writeFiles } from "../scripts/plan";
 import { resolveConfig } from "../config";
 import { APPLICATION_CLUSTER_LABEL, type FleetHubOutputs } from "../components/fleet";
@@ -31,36 +31,11 @@ const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 const hubOutputs = (hub: Stack | StackRun) => hub.outputs.fleetHub as FleetHubOutputs;
 const meta = (r: CapturedResource) => r.inputs.metadata as Any;
 
-/** The graph a single-cluster stack builds, compact: what `pulumi up` would create, in which tree, in which order. */
-function graphOf(run: StackRun) {
-  return {
-    resources: run.resources
-      .map((r) => ({
-        urn: r.urn,
-        type: r.type,
-        parent: r.parent ?? null,
-        dependencies: r.dependencies,
-        inputs: createHash("sha256").update(JSON.stringify(r.inputs)).digest("hex").slice(0, 16),
-      }))
-      .sort((a, b) => (a.urn < b.urn ? -1 : 1)),
-    outputs: Object.keys(run.outputs)
-      .filter((k) => run.outputs[k] !== undefined)
-      .sort(),
-  };
-}
-
 describe("fleet: single-cluster stacks are unchanged", () => {
-  // Recorded from main before the topology axis existed (same URNs, types, parents, dependencies, inputs and
-  // outputs); a deliberate change to single-cluster stacks re-records it and says so in review.
-  const golden = JSON.parse(fs.readFileSync(path.join(__dirname, "golden", "single-stacks.json"), "utf8"));
-  const cases: Array<[string, string, Record<string, unknown> | undefined]> = [
-    ["dev", "dev", undefined],
-    ["dev-flux", "dev", { "gitops-platform:gitops": { engine: "flux" } }],
-    ["prod", "prod", undefined],
-    ["dr", "dr", undefined],
-    ["dev-irsa", "dev", { "gitops-platform:identity": "irsa" }],
-  ];
-  for (const [label, stack, overrides] of cases) {
+  // Recorded by `npm run golden` (scripts/graph-record.ts); a deliberate change to single-cluster stacks
+  // re-records it and the diff is reviewed.
+  const golden = JSON.parse(fs.readFileSync(GOLDEN_FILE, "utf8"));
+  for (const [label, stack, overrides] of GOLDEN_CASES) {
     it(`${label} builds exactly the graph it built before fleets`, async () => {
       const graph = graphOf(await buildRun(stack, overrides));
       assert.deepEqual(graph.outputs, golden[label].outputs);
