@@ -49,6 +49,12 @@ export const CHARTS = {
     version: "3.13.0",
     installedBy: { gitops: ["argocd", "flux"] },
   },
+  prometheus: {
+    chart: "prometheus",
+    repo: "https://prometheus-community.github.io/helm-charts",
+    version: "29.27.0",
+    installedBy: { gitops: ["argocd", "flux"] },
+  },
   flagger: {
     chart: "flagger",
     repo: "https://flagger.app",

@@ -76,6 +76,11 @@ const clone = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
 const nameOf = (o: Obj): string => String((o.metadata as Any)?.name);
 const id = (o: Obj): string => `${String(o.kind)}/${nameOf(o)}`;
 const ofKind = (objs: Obj[], kind: string): Any[] => objs.filter((o) => o.kind === kind);
+/** An ApplicationSet template's sources, single- or multi-source. */
+const sourcesOf = (o: Any): Any[] => {
+  const spec = o.spec.template.spec;
+  return spec.sources ?? [spec.source];
+};
 
 function validateObject(o: Obj): ValidationResult {
   const apiVersion = String(o.apiVersion);
@@ -108,10 +113,16 @@ function seconds(d: string): number {
   return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
-/** Replaces the image tag, replicas and container resources: the knobs an environment may change. */
+/**
+ * Replaces the image tag, replicas and container resources (the overlays' knobs) and the analysis thresholds (what
+ * deploy/<engine>/<env> adds): the knobs an environment may change.
+ */
 function normaliseKnobs(objs: Obj[]): Obj[] {
   return clone(objs).map((o: Any) => {
     if (o.spec && "replicas" in o.spec) o.spec.replicas = "<replicas>";
+    if (o.kind === "AnalysisTemplate")
+      for (const a of o.spec.args) if (/-max(-|$)/.test(a.name)) a.value = "<threshold>";
+    if (o.kind === "Canary") for (const m of o.spec.analysis.metrics) m.thresholdRange = "<threshold>";
     for (const c of o.spec?.template?.spec?.containers ?? []) {
       c.image = String(c.image).replace(/:[^:/]+$/, ":<tag>");
       c.resources = "<resources>";
@@ -455,7 +466,7 @@ describe("gitops repository", function () {
       const secrets = ofKind(configs, "ExternalSecret");
       assert.ok(secrets.length > 0);
       const appset: Any = ofKind(render("gitops/clusters/dev/argocd"), "ApplicationSet").find(
-        (o: Any) => o.spec.template.spec.source.path === "gitops/platform/configs",
+        (o: Any) => o.spec.template.spec.source?.path === "gitops/platform/configs",
       );
       const patches: Any[] = appset.spec.template.spec.source.kustomize.patches;
       for (const es of secrets) {
@@ -549,10 +560,12 @@ describe("gitops repository", function () {
         assert.strictEqual(rollout.spec.replicas, overlay.spec.replicas);
         const canary = rollout.spec.strategy.canary;
         const services = ofKind(objs, "Service").map(nameOf);
-        assert.ok(services.includes(canary.stableService) && services.includes(canary.canaryService));
+        // No stableService: the podinfo Service spans stable and canary pods (replica-weighted canary).
+        assert.ok(services.includes("podinfo") && services.includes(canary.canaryService));
+        assert.strictEqual(canary.stableService, undefined);
         const templates = new Set(ofKind(objs, "AnalysisTemplate").map(nameOf));
         const refs = [
-          ...canary.analysis.templates,
+          ...(canary.analysis?.templates ?? []),
           ...canary.steps.filter((s: Any) => s.analysis).flatMap((s: Any) => s.analysis.templates),
         ].map((t: Any) => t.templateName);
         assert.ok(refs.length > 0 && refs.every((r) => templates.has(r)), refs.join());
@@ -646,8 +659,8 @@ describe("gitops repository", function () {
           o.spec.template.metadata.annotations["argocd.argoproj.io/sync-wave"],
           String(wave(o)),
         );
-      const isChart = (o: Any): boolean => o.spec.template.spec.source.chart !== undefined;
-      const configs = objs.find((o) => o.spec.template.spec.source.path === "gitops/platform/configs");
+      const isChart = (o: Any): boolean => sourcesOf(o).some((s: Any) => s.chart !== undefined);
+      const configs = objs.find((o) => o.spec.template.spec.source?.path === "gitops/platform/configs");
       const apps = objs.filter((o) => !isChart(o) && o !== configs);
       assert.ok(configs && apps.length > 0);
       const maxChart = Math.max(...objs.filter(isChart).map(wave));
@@ -708,10 +721,8 @@ describe("gitops repository", function () {
 
     it("pins every chart to an exact version", () => {
       const exact = /^\d+\.\d+\.\d+$/;
-      for (const o of render("gitops/clusters/prod/argocd") as Any[]) {
-        const s = o.spec.template.spec.source;
-        if (s.chart) assert.match(String(s.targetRevision), exact, id(o));
-      }
+      for (const o of render("gitops/clusters/prod/argocd") as Any[])
+        for (const s of sourcesOf(o)) if (s.chart) assert.match(String(s.targetRevision), exact, id(o));
       for (const hr of ofKind(render("gitops/platform/flux/infra-controllers"), "HelmRelease"))
         assert.match(String(hr.spec.chart.spec.version), exact, id(hr));
     });

@@ -475,6 +475,51 @@ describe("promote: against a real git repository", function () {
     assert.strictEqual(git(repo, "diff", "--stat", "main", "HEAD"), "");
   });
 
+  it("on the real gitops/ template: promotion changes only the image, revert restores every engine's render", () => {
+    // A copy of the project's gitops/ folder, so the analyses (thresholds in deploy/<engine>/<env>, not in the
+    // overlay) are rendered as they ship: a promotion must neither carry dev's thresholds to prod nor lose them.
+    const files: Record<string, string> = {};
+    const walk = (dir: string): void => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else files[path.relative(PROJECT_ROOT, p)] = fs.readFileSync(p, "utf8");
+      }
+    };
+    walk(path.join(PROJECT_ROOT, "gitops"));
+    const repo = newRepo(files);
+    const { kubectl } = ensureTools();
+    const dirs = ["argocd", "flux"].map((engine) =>
+      path.join(repo, `gitops/apps/podinfo/deploy/${engine}/prod`),
+    );
+    const renderAll = () =>
+      dirs.map((d) =>
+        execFileSync(kubectl, ["kustomize", d], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+      );
+    const before = renderAll();
+    const tagOf = (env: string) =>
+      readImageTags(fs.readFileSync(path.join(repo, overlayPath(env)), "utf8")).find(
+        (t) => t.name === PODINFO,
+      )?.newTag;
+    const [devTag, prodTag] = [tagOf("dev"), tagOf("prod")];
+    assert.ok(devTag && prodTag && devTag !== prodTag, "dev is ahead of prod in the template");
+
+    const r = promote({ app: "podinfo", from: "dev", to: "prod", repo });
+    const after = renderAll();
+    after.forEach((text, i) => {
+      assert.strictEqual(
+        text,
+        before[i].replace(`image: ${PODINFO}:${prodTag}`, `image: ${PODINFO}:${devTag}`),
+        `${dirs[i]}: only the image line moves; the analysis and its prod thresholds stay`,
+      );
+      assert.notStrictEqual(text, before[i]);
+    });
+
+    git(repo, "revert", "--no-edit", r.sha as string);
+    assert.deepStrictEqual(renderAll(), before, "byte for byte after git revert, on both engines");
+    assert.strictEqual(git(repo, "diff", "--stat", "main", "HEAD"), "");
+  });
+
   describe("CLI (child process)", () => {
     const cli = (cwd: string, args: string[]) =>
       spawnSync(
