@@ -217,11 +217,26 @@ describe("progressive delivery", function () {
           assert.ok(c.resources?.limits?.memory, `${env}: ${part} memory limit`);
           assert.strictEqual(c.containerSecurityContext.allowPrivilegeEscalation, false, part);
           assert.deepStrictEqual(c.containerSecurityContext.capabilities.drop, ["ALL"], part);
+          assert.strictEqual(c.containerSecurityContext.seccompProfile.type, "RuntimeDefault", part);
         }
         assert.strictEqual(v.server.securityContext.runAsNonRoot, true);
         assert.strictEqual(v.server.ingress.enabled, false);
         assert.strictEqual(v.server.service.type, "ClusterIP");
       }
+    });
+
+    it("runs in a namespace that enforces the restricted pod security standard, on both engines", () => {
+      const [argo] = installs("prod");
+      const ns = render("gitops/platform/flux/infra-controllers").find(
+        (o) => o.kind === "Namespace" && o.metadata.name === argo.namespace,
+      );
+      assert.strictEqual(ns?.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+      const appset = one(render("gitops/clusters/prod/argocd"), "ApplicationSet", "prometheus");
+      assert.deepStrictEqual(
+        appset.spec.template.spec.syncPolicy.managedNamespaceMetadata.labels,
+        ns.metadata.labels,
+      );
+      assert.ok(appset.spec.template.spec.syncPolicy.syncOptions.includes("CreateNamespace=true"));
     });
 
     it("is sized per environment: small dev, prod HA with a PDB, never a PDB on one replica", () => {
@@ -469,6 +484,12 @@ describe("progressive delivery", function () {
             q.engine === "argocd" ? /rollouts_pod_template_hash="6d4cf56db6"/ : /pod=~"podinfo-\[/,
           );
         }
+        // A canary without a single 5xx has no 5xx series: that must read as 0%, not as no data.
+        for (const q of queries.filter((x) => x.name === "error-rate"))
+          assert.match(
+            q.query.replace(/\s+/g, " "),
+            /\( sum\(rate\(http_request_duration_seconds_count\{[^}]*status=~"5\.\."\}\[\w+\]\)\) or vector\(0\) \) \//,
+          );
         // The same signals on both engines: the queries differ only in how the canary's pods are selected.
         const shape = (s: string): string =>
           s.replace(/, (?:rollouts_pod_template_hash="[^"]*"|pod=~"[^"]*")/g, "").replace(/\s+/g, "");
@@ -566,6 +587,15 @@ describe("progressive delivery", function () {
           "abort",
           "query errors",
         );
+        // Each metric on its own, so one signal's conditions cannot hide behind the other's.
+        for (const m of metrics) {
+          const phase = (a: Answer): string => runArgoMetric(m, Array(10).fill(a));
+          assert.deepStrictEqual(
+            [[limit(m) * 0.5], [limit(m) * 1.01], [], [NaN], null].map(phase),
+            ["Successful", "Failed", "Inconclusive", "Inconclusive", "Error"],
+            m.name,
+          );
+        }
         // One signal breaching is enough.
         assert.strictEqual(
           run((m) => (m.name === "latency-p99" ? [Infinity] : [0])),
@@ -590,6 +620,17 @@ describe("progressive delivery", function () {
         assert.strictEqual(decide([[err * 0.5], [lat * 0.5]]), "promote");
         assert.strictEqual(decide([[err * 1.01], [lat * 0.5]]), "rollback");
         assert.strictEqual(decide([[0], [lat * 1.01]]), "rollback");
+        for (const i of [0, 1]) {
+          for (const bad of [[], [NaN], null, [ranges[i].max * 1.01]] as Answer[]) {
+            const answers: Answer[] = [[err * 0.5], [lat * 0.5]];
+            answers[i] = bad;
+            assert.strictEqual(
+              decide(answers),
+              "rollback",
+              `${c.spec.analysis.metrics[i].name}: ${String(bad)}`,
+            );
+          }
+        }
         assert.strictEqual(decide([[], []]), "rollback", "no values found");
         assert.strictEqual(decide([[NaN], [NaN]]), "rollback", "NaN is no values found");
         assert.strictEqual(decide([null, null]), "rollback");
