@@ -24,6 +24,7 @@ import {
   resolveArgoArgs,
   runArgoMetric,
 } from "./lib/analysis";
+import { CRD_DIR } from "./lib/crd";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
 import { inspectPromql } from "./lib/promql";
 
@@ -32,7 +33,8 @@ type Any = any;
 const ENVS = ["dev", "staging", "prod"] as const;
 type Env = (typeof ENVS)[number];
 const PIN = CHARTS.prometheus;
-const CHART_DIR = path.resolve(REPO_ROOT, "../shared/charts", `${PIN.chart}-${PIN.version}`);
+// The pinned chart's data files sit beside the CRDs (../shared/charts next to ../shared/crds).
+const CHART_DIR = path.join(CRD_DIR, "..", "charts", `${PIN.chart}-${PIN.version}`);
 const MONITORING = path.join(REPO_ROOT, "gitops/platform/monitoring");
 const PODINFO = JSON.parse(fs.readFileSync(path.join(__dirname, "data/podinfo-metrics.json"), "utf8"));
 
