@@ -257,7 +257,7 @@ describe("progressive delivery", function () {
         assert.strictEqual(s.podDisruptionBudget.enabled, ha, `${env}: PDB exactly when replicated`);
         // The chart runs more than one server replica only as a StatefulSet.
         if (ha) assert.strictEqual(s.statefulSet.enabled, true, env);
-        // No PVC can bind without an EBS CSI driver: emptyDir, bounded.
+        // No PVC can bind on node groups (no EBS CSI driver): emptyDir, bounded, whatever the compute mode.
         assert.strictEqual(s.persistentVolume.enabled, false, env);
         assert.ok(s.emptyDir.sizeLimit && s.retentionSize, env);
       }
