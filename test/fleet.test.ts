@@ -427,7 +427,7 @@ describe("fleet: hub and spokes offline", function () {
         ),
       ];
       const appsets = kubectlKustomize("gitops/clusters/hub/argocd") as Any[];
-      assert.equal(appsets.length, 15, "five ApplicationSets per environment");
+      assert.equal(appsets.length, 18, "six ApplicationSets per environment");
       applications = appsets.flatMap((a) => generateApplications(a, secrets));
       projects = (renderBootstrap(hub.one(RELEASE, "argocd-root")) as Any[]).filter(
         (o) => o.kind === "AppProject",
@@ -443,6 +443,7 @@ describe("fleet: hub and spokes offline", function () {
           "metrics-server",
           "platform-configs",
           "podinfo",
+          "prometheus",
         ].map((app) => `${c}-${app}`);
       assert.deepEqual(names, [...expected("platform-spoke-dev"), ...expected("platform-spoke-prod")]);
       assert.ok(!JSON.stringify(applications).includes("platform-hub"));
@@ -453,7 +454,14 @@ describe("fleet: hub and spokes offline", function () {
       for (const s of [dev, prod]) {
         const name = String(s.outputs.clusterName);
         const mine = applications.filter((a) => a.metadata.labels[APPLICATION_CLUSTER_LABEL] === name);
-        assert.equal(mine.length, 5);
+        assert.equal(mine.length, 6);
+        // The metrics backend of the spoke's canaries is sized by the spoke's environment.
+        const prometheus = mine.find((a) => a.metadata.name.endsWith("-prometheus"));
+        assert.ok(
+          prometheus.spec.sources[0].helm.valueFiles.includes(
+            `$values/gitops/platform/monitoring/values-${s.outputs.environment}.yaml`,
+          ),
+        );
         const lbc = mine.find((a) => a.metadata.name.endsWith("aws-load-balancer-controller"));
         assert.equal(lbc.spec.source.helm.valuesObject.clusterName, name);
         assert.equal(lbc.spec.source.helm.valuesObject.vpcId, s.outputs.vpcId);
