@@ -2,6 +2,8 @@
 import {
   buildFleet as fleet,
   buildStack as build,
+  loadStackConfig,
+  withOverrides,
   type CapturedResource,
   type StackRun,
   type StackRuns,
@@ -18,12 +20,33 @@ export interface Stack extends StackRun {
   dependsOn(dependent: CapturedResource, dependency: CapturedResource): boolean;
 }
 
+// One mock-engine run per distinct stack config in a test process, shared by every test file it runs: the program
+// is deterministic under mocks, and each caller gets its own copy, so no test sees another's mutations. Runs given
+// explicit stack references (fleet tests) are not shared.
+const runs = new Map<string, Promise<StackRun>>();
+
+function capture(stackOrFile: string, overrides?: Record<string, unknown>): Promise<StackRun> {
+  const { stack, config } = loadStackConfig(stackOrFile);
+  const key = JSON.stringify([
+    stack,
+    Object.entries(withOverrides(config, overrides)).sort(([a], [b]) => a.localeCompare(b)),
+  ]);
+  let pending = runs.get(key);
+  if (!pending) {
+    // The engine is not re-entrant: chain each new run after the previous one.
+    const previous = [...runs.values()].at(-1)?.catch(() => undefined);
+    pending = (previous ?? Promise.resolve()).then(() => build(stackOrFile, overrides));
+    runs.set(key, pending);
+  }
+  return pending.then((r) => structuredClone(r));
+}
+
 export async function buildStack(
   stack: string,
   overrides?: Record<string, unknown>,
   referenced?: StackRuns,
 ): Promise<Stack> {
-  return stackOf(await build(stack, overrides, referenced));
+  return stackOf(await (referenced ? build(stack, overrides, referenced) : capture(stack, overrides)));
 }
 
 /** A hub and its spokes, each spoke reading the hub's run (scripts/engine.ts buildFleet). */
