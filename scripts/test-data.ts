@@ -250,31 +250,7 @@ export function cacheState(lock = readLock(), cacheDir = CACHE_DIR): CacheState 
   return { ready, source: ready ? "cache" : undefined, problems: plan.problems };
 }
 
-/**
- * Fills the cache unless it already holds the plan. `network: false` never downloads (the tests' offline step);
- * `network: "always"` downloads even when ../shared exists. Writes each file atomically and the stamp last, so
- * concurrent test processes never read half a cache.
- */
-export async function fillCache(
-  opts: { network?: boolean | "always"; shared?: string; cacheDir?: string; get?: Fetcher } = {},
-): Promise<CacheState> {
-  const cacheDir = opts.cacheDir ?? CACHE_DIR;
-  const shared = opts.shared ?? SHARED_DIR;
-  const lock = readLock();
-  const state = cacheState(lock, cacheDir);
-  if (state.ready && opts.network !== "always") return state;
-  const plan = planFor(lock);
-  let data: Map<string, Buffer>;
-  let source: CacheState["source"];
-  if (fs.existsSync(shared) && opts.network !== "always") {
-    data = fromShared(plan, shared);
-    source = "shared";
-  } else if (opts.network) {
-    data = await download(plan, opts.get);
-    source = "network";
-  } else {
-    return state;
-  }
+function writeCache(plan: Plan, data: Map<string, Buffer>, cacheDir: string): void {
   // A moved pin leaves files of the old version behind otherwise.
   fs.rmSync(cacheDir, { recursive: true, force: true });
   for (const [file, bytes] of data) {
@@ -284,10 +260,42 @@ export async function fillCache(
     fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, dest);
   }
+  // The stamp last, atomically: a reader sees the whole cache or none.
   const stamp = path.join(cacheDir, path.basename(STAMP));
   fs.writeFileSync(`${stamp}.${process.pid}.tmp`, stampOf(plan));
   fs.renameSync(`${stamp}.${process.pid}.tmp`, stamp);
-  return { ready: true, source, problems: plan.problems };
+}
+
+export interface CacheOptions {
+  shared?: string;
+  cacheDir?: string;
+}
+
+/** The tests' offline step: fills the cache from ../shared when it is there and the cache is not current. */
+export function fillOffline(opts: CacheOptions = {}): CacheState {
+  const cacheDir = opts.cacheDir ?? CACHE_DIR;
+  const shared = opts.shared ?? SHARED_DIR;
+  const lock = readLock();
+  const state = cacheState(lock, cacheDir);
+  if (state.ready || !fs.existsSync(shared)) return state;
+  const plan = planFor(lock);
+  writeCache(plan, fromShared(plan, shared), cacheDir);
+  return { ready: true, source: "shared", problems: plan.problems };
+}
+
+/** Fills the cache from ../shared, else (or with `always`) from GitHub. */
+export async function fillCache(
+  opts: CacheOptions & { always?: boolean; get?: Fetcher } = {},
+): Promise<CacheState> {
+  const shared = opts.shared ?? SHARED_DIR;
+  if (!opts.always && fs.existsSync(shared)) return fillOffline(opts);
+  const cacheDir = opts.cacheDir ?? CACHE_DIR;
+  const lock = readLock();
+  const state = cacheState(lock, cacheDir);
+  if (state.ready && !opts.always) return state;
+  const plan = planFor(lock);
+  writeCache(plan, await download(plan, opts.get), cacheDir);
+  return { ready: true, source: "network", problems: plan.problems };
 }
 
 /** test-data.lock.json from ../shared: the digests of every file the pins need. */
@@ -332,7 +340,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`wrote ${path.relative(process.cwd(), LOCK_FILE)} from ${SHARED_DIR}`);
     return;
   }
-  const state = await fillCache({ network: argv.includes("--network") ? "always" : true });
+  const state = await fillCache({ always: argv.includes("--network") });
   const where = path.relative(process.cwd(), CACHE_DIR) || CACHE_DIR;
   console.log(`${where}: ${state.source === "cache" ? "already filled" : `filled from ${state.source}`}`);
   for (const p of state.problems) console.error(`problem: ${p}`);

@@ -24,6 +24,7 @@ import {
 } from "../scripts/plan";
 import { ROOT } from "../scripts/engine";
 import { assertValidCustomResource } from "./lib/crd";
+import { needsTools, needsUpstream } from "./lib/prerequisites";
 
 const TS_NODE = path.join(ROOT, "node_modules/ts-node/dist/bin.js");
 const PLAN = path.join(ROOT, "scripts/plan.ts");
@@ -305,7 +306,9 @@ describe("offline plan of the real program", function () {
     );
   });
 
-  it("writes plan.json and the root Application / GitRepository / Kustomization, valid against their CRDs", () => {
+  it("writes plan.json and the root Application / GitRepository / Kustomization, valid against their CRDs", function () {
+    needsTools(this);
+    needsUpstream(this);
     for (const [plan, kinds] of [
       [dev, ["Application", "AppProject"]],
       [flux, ["GitRepository", "Kustomization"]],

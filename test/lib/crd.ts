@@ -1,7 +1,8 @@
 /**
  * Strict offline validator for Kubernetes custom resources.
  *
- * Loads the upstream CustomResourceDefinitions from `../shared/crds` (beside the repository), compiles the
+ * Loads the upstream CustomResourceDefinitions of the pinned versions from the test-data cache (`npm run
+ * test-data`, see test/lib/prerequisites.ts), compiles the
  * `openAPIV3Schema` of every served version with ajv and rejects unknown fields, as `kubeconform -strict`
  * does: every object schema that declares `properties` but neither `additionalProperties` nor
  * `x-kubernetes-preserve-unknown-fields: true` is closed with `additionalProperties: false`.
@@ -12,6 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv, { ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
+import { UPSTREAM_DIR } from "./prerequisites";
 
 export interface ValidationResult {
   ok: boolean;
@@ -20,8 +22,8 @@ export interface ValidationResult {
 
 type Schema = Record<string, unknown>;
 
-/** Where the upstream CRDs live: `<repo>/../shared/crds`. */
-export const CRD_DIR = path.resolve(__dirname, "../../../shared/crds");
+/** Where the upstream CRDs live: one folder per pin's `crds.folder` (pins.ts). */
+export const CRD_DIR = path.join(UPSTREAM_DIR, "crds");
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const OBJECT_META_KEYS = new Set([
@@ -70,7 +72,8 @@ function listYamlFiles(dir: string): string[] {
 
 function loadRegistry(): Map<string, CrdVersion> {
   if (registry) return registry;
-  if (!fs.existsSync(CRD_DIR)) throw new Error(`CRD directory not found: ${CRD_DIR}`);
+  if (!fs.existsSync(CRD_DIR))
+    throw new Error(`CRD directory not found: ${CRD_DIR} (run \`npm run test-data\`)`);
   const reg = new Map<string, CrdVersion>();
   for (const file of listYamlFiles(CRD_DIR)) {
     for (const doc of parseAllDocuments(fs.readFileSync(file, "utf8"))) {
