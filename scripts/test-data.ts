@@ -17,7 +17,7 @@ export const CACHE_DIR = path.join(ROOT, ".cache", "upstream");
 export const SHARED_DIR = path.resolve(ROOT, "..", "shared");
 export const LOCK_FILE = path.join(ROOT, "test-data.lock.json");
 export const COMMAND = "npm run test-data";
-const STAMP = path.join(CACHE_DIR, ".complete.json");
+export const STAMP = path.join(CACHE_DIR, ".complete.json");
 
 const CHART_FILES = ["Chart.yaml", "values.yaml", "values.schema.json"];
 const REQUIRED_CHART_FILES = ["Chart.yaml", "values.yaml"];

@@ -3,16 +3,21 @@
 // that cannot run is a failure rather than a silent pass.
 import * as path from "node:path";
 import type { Context } from "mocha";
-import { CACHE_DIR, COMMAND, fillOffline, type CacheState } from "../../scripts/test-data";
+import { CACHE_DIR, COMMAND, fillOffline, STAMP, type CacheState } from "../../scripts/test-data";
 import { ensureTools, ToolsUnavailable } from "./kustomize";
 
 /** The cache `npm run test-data` fills, with the layout of ../shared. */
 export const UPSTREAM_DIR = CACHE_DIR;
+/** Written last by a fill: its content identifies what the cache holds. */
+export const STAMP_FILE = STAMP;
 
 /** A pinned chart's data files: Chart.yaml, values.yaml, values.schema.json where it has one. */
 export function chartDataDir(c: { chart: string; version: string }): string {
   return path.join(UPSTREAM_DIR, "charts", `${c.chart}-${c.version}`);
 }
+
+/** The directory, for one mocha run, in which test processes share the stack graphs they build. */
+export const GRAPHS_ENV = "GITOPS_PLATFORM_TEST_GRAPHS";
 
 export function inCI(): boolean {
   const ci = process.env.CI;
