@@ -18,7 +18,7 @@ import {
 } from "./lib/crd";
 import { isBuiltinKind, validateBuiltinObject } from "./lib/k8s-schema";
 import { CHARTS, type ChartPin } from "../pins";
-import { acceptedValues, FREE_FORM, unknownValueKeys } from "./lib/chart-values";
+import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
 import { needsTools, needsUpstream } from "./lib/prerequisites";
 
@@ -723,7 +723,7 @@ describe("gitops repository", function () {
         assert.ok(pin.installedBy !== "program", `${where}: ${chart} is the program's to install`);
         assert.strictEqual(version, pin.version, `${where}: ${chart} version`);
         assert.strictEqual(repo, pin.repo, `${where}: ${chart} repository`);
-        for (const k of unknownValueKeys(values ?? {}, acceptedValues(pin), FREE_FORM[chart]))
+        for (const k of unknownValueKeys(values ?? {}, acceptedValues(pin), ALLOWANCES[chart]))
           unknown.push(`${where}: ${chart} ${k}`);
         seen.push(chart);
       };

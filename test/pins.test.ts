@@ -23,7 +23,7 @@ import {
   type Plan,
 } from "../scripts/test-data";
 import { BOOTSTRAP_CHART } from "../components/helm";
-import { acceptedValues, FREE_FORM, unknownValueKeys } from "./lib/chart-values";
+import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
 import { buildStack } from "./lib/harness";
 import { locateTools, MIN_VERSION, ToolsUnavailable } from "./lib/kustomize";
 import { chartDataDir, needsUpstream, UPSTREAM_DIR } from "./lib/prerequisites";
@@ -323,7 +323,7 @@ describe("Helm values the program passes exist in the pinned charts' values.yaml
         assert.equal((r.inputs.repositoryOpts as Values).repo, pin.repo, r.name);
         const values = r.inputs.values as Values;
         unknown.push(
-          ...unknownValueKeys(values, acceptedValues(pin), FREE_FORM[pin.chart]).map(
+          ...unknownValueKeys(values, acceptedValues(pin), ALLOWANCES[pin.chart]).map(
             (k) => `${pin.chart}: ${k}`,
           ),
         );
@@ -345,12 +345,17 @@ describe("Helm values the program passes exist in the pinned charts' values.yaml
     // Free-form maps take any key: an empty default, or argocd-cm data.
     assert.deepEqual(unknownValueKeys({ server: { podAnnotations: { "a/b": "c" } } }, argo), []);
     assert.deepEqual(
-      unknownValueKeys({ configs: { cm: { "any.setting": "x" } } }, argo, FREE_FORM["argo-cd"]),
+      unknownValueKeys({ configs: { cm: { "any.setting": "x" } } }, argo, ALLOWANCES["argo-cd"]),
       [],
     );
     assert.deepEqual(unknownValueKeys({ configs: { cm: { "any.setting": "x" } } }, argo), [
       "configs.cm.any.setting",
     ]);
+    // A key only the templates read passes for its chart only.
+    const flux = acceptedValues(CHARTS.flux as ChartPin);
+    const cli = { cli: { resources: { requests: { cpu: "20m" } } } };
+    assert.deepEqual(unknownValueKeys(cli, flux, ALLOWANCES.flux2), []);
+    assert.deepEqual(unknownValueKeys(cli, flux), ["cli.resources"]);
   });
 });
 

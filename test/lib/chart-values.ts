@@ -9,13 +9,22 @@ import { chartDataDir } from "./prerequisites";
 type Values = Record<string, unknown>;
 const isMap = (v: unknown): v is Values => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/**
- * Maps whose defaults in values.yaml list examples or common entries, but whose templates pass every key through
- * (ConfigMap data, command-line flags); an empty map (`{}`) or null default is free-form already.
- */
-export const FREE_FORM: Record<string, readonly string[]> = {
+/** Where a chart's values.yaml is not the whole truth, each with the evidence. */
+export interface Allowances {
+  /**
+   * Maps whose defaults list examples or common entries, but whose templates pass every key through (ConfigMap
+   * data, flags); an empty (`{}`) or null default is free-form already.
+   */
+  freeForm?: readonly string[];
+  /** Keys the templates read although values.yaml does not declare them: key -> the template that reads it. */
+  templateOnly?: Readonly<Record<string, string>>;
+}
+
+export const ALLOWANCES: Record<string, Allowances> = {
   // argocd-cm and argocd-rbac-cm data: the templates render every key but `create` and `annotations`.
-  "argo-cd": ["configs.cm", "configs.rbac"],
+  "argo-cd": { freeForm: ["configs.cm", "configs.rbac"] },
+  // The pre-install `flux check --pre` Job: `{{- with .Values.cli.resources }}` (flux2 2.18.3).
+  flux2: { templateOnly: { "cli.resources": "templates/pre-install-job.yaml" } },
 };
 
 export function chartValues(c: { chart: string; version: string }): Values {
@@ -40,14 +49,16 @@ export function acceptedValues(pin: ChartPin): Values {
 
 /**
  * Every key path in `ours` that the chart does not have. A key is a leaf (not descended into) where the chart's
- * default is not a non-empty map, or where FREE_FORM says the map is free-form. A map set where the chart has a
- * scalar is reported too: the template would not read it as a map.
+ * default is not a non-empty map, or where the allowances say the map is free-form. A map set where the chart has
+ * a scalar is reported too: the template would not read it as a map.
  */
-export function unknownValueKeys(ours: Values, theirs: Values, freeForm: readonly string[] = []): string[] {
+export function unknownValueKeys(ours: Values, theirs: Values, allow: Allowances = {}): string[] {
   const out: string[] = [];
+  const freeForm = allow.freeForm ?? [];
   const walk = (o: Values, t: Values, at: string) => {
     for (const [k, value] of Object.entries(o)) {
       const where = `${at}${k}`;
+      if (allow.templateOnly?.[where]) continue;
       if (!(k in t)) {
         out.push(where);
         continue;
