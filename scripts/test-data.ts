@@ -199,17 +199,27 @@ export function verify(file: string, data: Buffer, expected: Digest, from: strin
 export type Fetcher = (url: string) => Promise<string>;
 
 async function httpsText(url: string): Promise<string> {
-  const res = await fetch(url, { redirect: "follow" });
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: "follow" });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+    throw new Error(
+      `GET ${url}: ${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`,
+    );
+  }
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
   return res.text();
 }
 
-/** Downloads every file of the plan (each upstream file once) and returns its verified bytes. */
+/** Downloads every file of the plan (each upstream file once, all at once) and returns its verified bytes. */
 export async function download(plan: Plan, get: Fetcher = httpsText): Promise<Map<string, Buffer>> {
   const texts = new Map<string, Promise<string>>();
+  for (const f of plan.files) if (!texts.has(f.url)) texts.set(f.url, get(f.url));
+  // Settled before the first failure is reported: no request is left running unobserved.
+  await Promise.allSettled(texts.values());
   const out = new Map<string, Buffer>();
   for (const f of plan.files) {
-    if (!texts.has(f.url)) texts.set(f.url, get(f.url));
     const text = await texts.get(f.url)!;
     const data = Buffer.from(f.derive ? derive(text, f.derive) : text);
     verify(f.file, data, f.digest, f.url);
