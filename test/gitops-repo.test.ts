@@ -727,6 +727,11 @@ describe("gitops repository", function () {
           unknown.push(`${where}: ${chart} ${k}`);
         seen.push(chart);
       };
+      // A HelmRelease's source may be applied by another kustomization (Flux's own Kustomizations order them).
+      const repositories = new Map<string, Any>();
+      for (const dir of kustomizationDirs())
+        for (const r of ofKind(render(dir), "HelmRepository"))
+          repositories.set(`${r.metadata.namespace}/${nameOf(r)}`, r);
       for (const dir of kustomizationDirs()) {
         const objs = render(dir) as Any[];
         for (const o of objs) {
@@ -748,8 +753,9 @@ describe("gitops repository", function () {
           }
           if (o.kind === "HelmRelease") {
             const c = o.spec.chart.spec;
-            const repo = ofKind(objs, "HelmRepository").find((r) => nameOf(r) === c.sourceRef.name);
-            assert.ok(repo, `${dir} ${id(o)}: no HelmRepository ${c.sourceRef.name} beside it`);
+            const ref = `${c.sourceRef.namespace ?? o.metadata.namespace}/${c.sourceRef.name}`;
+            const repo = repositories.get(ref);
+            assert.ok(repo, `${dir} ${id(o)}: no HelmRepository ${ref} in gitops/`);
             check(`${dir} ${id(o)}`, c.chart, repo.spec.url, String(c.version), o.spec.values);
           }
         }
