@@ -8,6 +8,7 @@ import { configProblems, stackRaw } from "./lib/config";
 import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
 import { validateBuiltinObject } from "./lib/k8s-schema";
+import { needsTools } from "./lib/prerequisites";
 import { renderBootstrap } from "./lib/render";
 
 type Any = any;
@@ -108,7 +109,8 @@ for (const stack of ["dev", "prod"] as const) {
       assert.equal(labels.enable_aws_load_balancer_controller, "false");
     });
 
-    it("adds what Auto Mode does not create: an encrypted default gp3 StorageClass, an ALB IngressClass, and spot only in dev", () => {
+    it("adds what Auto Mode does not create: an encrypted default gp3 StorageClass, an ALB IngressClass, and spot only in dev", function () {
+      needsTools(this);
       const release = s.one(RELEASE, "auto-mode");
       const objects = renderBootstrap(release) as Any[];
       const byKind = (k: string) => objects.filter((o) => o.kind === k);
@@ -372,7 +374,8 @@ for (const compute of ["nodeGroups", "autoMode"] as const) {
       assert.equal(await decide("podinfo"), "ImplicitlyDenied");
     });
 
-    it("ESO uses the controller's own identity: stores without auth, no service-account annotation, no token Role", () => {
+    it("ESO uses the controller's own identity: stores without auth, no service-account annotation, no token Role", function () {
+      needsTools(this);
       const stores = renderBootstrap(s.one(RELEASE, "external-secrets-stores")) as Any[];
       assert.equal(stores.length, 2);
       for (const st of stores) assert.equal(st.spec.provider.aws.auth, undefined, st.metadata.name);
@@ -385,7 +388,8 @@ for (const compute of ["nodeGroups", "autoMode"] as const) {
 
 describe("identity irsa and Flux SOPS", function () {
   this.timeout(60_000);
-  it("IRSA keeps JWT auth and the token Role; with Pod Identity, Flux's SOPS role stays on IRSA", async () => {
+  it("IRSA keeps JWT auth and the token Role; with Pod Identity, Flux's SOPS role stays on IRSA", async function () {
+    needsTools(this);
     const irsa = await buildStack("dev");
     const stores = renderBootstrap(irsa.one(RELEASE, "external-secrets-stores")) as Any[];
     for (const st of stores) assert.ok(st.spec.provider.aws.auth.jwt, st.metadata.name);

@@ -17,6 +17,7 @@ import { assertValidCustomResource } from "./lib/crd";
 import { buildFleet, buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateResourcePolicy } from "./lib/iam";
 import { kubectlKustomize } from "./lib/kustomize";
+import { needsTools, needsUpstream } from "./lib/prerequisites";
 import { renderBootstrap } from "./lib/render";
 
 type Any = any;
@@ -161,7 +162,8 @@ describe("fleet: hub and spokes offline", function () {
       assert.equal(await assume("podinfo:argocd-server"), "ImplicitlyDenied");
     });
 
-    it("is no deploy target: its in-cluster Secret lacks the workload labels, its own project only holds ApplicationSets", () => {
+    it("is no deploy target: its in-cluster Secret lacks the workload labels, its own project only holds ApplicationSets", function () {
+      needsTools(this);
       const inCluster = hub.one(SECRET, "argocd-in-cluster");
       const labels = meta(inCluster).labels;
       assert.equal(labels["argocd.argoproj.io/secret-type"], "cluster");
@@ -178,7 +180,9 @@ describe("fleet: hub and spokes offline", function () {
       assert.equal(root.spec.source.targetRevision, "v0.1.0");
     });
 
-    it("has one valid AppProject per environment whose destinations are exactly that environment's spokes", () => {
+    it("has one valid AppProject per environment whose destinations are exactly that environment's spokes", function () {
+      needsTools(this);
+      needsUpstream(this);
       const objects = renderBootstrap(hub.one(RELEASE, "argocd-root")) as Any[];
       const project = (env: string) =>
         objects.find((o) => o.kind === "AppProject" && o.metadata.name === env);
@@ -411,6 +415,10 @@ describe("fleet: hub and spokes offline", function () {
   describe("the hub's ApplicationSets against the registered cluster Secrets (Go templates, missingkey=error)", () => {
     let applications: Any[];
     let projects: Any[];
+    before(function () {
+      needsTools(this);
+      needsUpstream(this);
+    });
     before(() => {
       const asApiServer = (secret: CapturedResource, patch?: CapturedResource): ClusterSecret => ({
         metadata: {

@@ -5,6 +5,7 @@ import { configProblems, stackRaw } from "./lib/config";
 import { assertValidCustomResource } from "./lib/crd";
 import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
+import { needsTools, needsUpstream } from "./lib/prerequisites";
 import { renderBootstrap } from "./lib/render";
 
 type Obj = Record<string, any>;
@@ -52,6 +53,10 @@ for (const v of variants) {
     let s: Stack;
     let docs: Obj[];
     const prod = v.stack === "prod";
+    before(function () {
+      needsTools(this);
+      needsUpstream(this);
+    });
     before(async () => {
       s = await buildStack(v.stack, v.overrides);
       docs = rootObjects(s, v.engine);
@@ -264,7 +269,9 @@ for (const v of variants) {
 }
 
 describe("GitOps engine: overrides and gates", () => {
-  it("prod may sync automatically only inside allow windows, which land on the project", async () => {
+  it("prod may sync automatically only inside allow windows, which land on the project", async function () {
+    needsTools(this);
+    needsUpstream(this);
     const s = await buildStack("prod", {
       "gitops-platform:gitops": {
         sync: {
@@ -350,6 +357,10 @@ describe("GitOps engine: overrides and gates", () => {
 });
 
 describe("GitOps engine: credentials come from Secrets Manager, never from config or state", () => {
+  before(function () {
+    needsTools(this);
+    needsUpstream(this);
+  });
   for (const engine of ["argocd", "flux"] as const) {
     it(`${engine}: a private repository gets an ExternalSecret, a seed secret, and no credential anywhere in the graph`, async () => {
       const s = await buildStack("dev", {

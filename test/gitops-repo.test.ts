@@ -1,6 +1,6 @@
 /**
  * The GitOps repository template (gitops/): renders every kustomization with the real `kubectl kustomize`,
- * validates every object (custom resources strictly against the upstream CRDs in ../shared/crds, built-in
+ * validates every object (custom resources strictly against the pinned upstream CRDs, built-in
  * objects against kubernetes-models plus an unknown-field check), and checks the contracts the Pulumi program
  * and the promote tool rely on: entry points, bridge metadata, paths, the single image-tag line, environment
  * parity, sync behaviour and ordering.
@@ -17,12 +17,16 @@ import {
   ValidationResult,
 } from "./lib/crd";
 import { isBuiltinKind, validateBuiltinObject } from "./lib/k8s-schema";
+import { CHARTS, type ChartPin } from "../pins";
+import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
+import { needsTools, needsUpstream } from "./lib/prerequisites";
 
 type Obj = Record<string, unknown>;
 type Any = any;
 
 const GITOPS = path.join(REPO_ROOT, "gitops");
+const PINS = Object.values(CHARTS) as ChartPin[];
 const ENVS = ["dev", "staging", "prod"] as const;
 const ENGINES = ["argocd", "flux"] as const;
 const PODINFO_IMAGE = "ghcr.io/stefanprodan/podinfo";
@@ -163,6 +167,10 @@ const validApplication = (): Any => ({
 
 describe("gitops repository", function () {
   this.timeout(60_000);
+  before(function () {
+    needsTools(this);
+    needsUpstream(this);
+  });
 
   describe("validators reject broken objects", () => {
     it("accepts a valid ArgoCD Application", () => {
@@ -717,6 +725,61 @@ describe("gitops repository", function () {
         assert.deepStrictEqual(argo(env), argo("dev"), `argocd ${env}`);
         assert.deepStrictEqual(flux(env), flux("dev"), `flux ${env}`);
       }
+    });
+
+    it("installs every chart at its pin (pins.ts), from the pin's repository, with values keys the chart has", () => {
+      const seen: string[] = [];
+      const unknown: string[] = [];
+      const check = (where: string, chart: string, repo: string, version: string, values: Any) => {
+        const pin = PINS.find((p) => p.chart === chart);
+        assert.ok(pin, `${where}: chart ${chart} is not in pins.ts`);
+        assert.ok(pin.installedBy !== "program", `${where}: ${chart} is the program's to install`);
+        assert.strictEqual(version, pin.version, `${where}: ${chart} version`);
+        assert.strictEqual(repo, pin.repo, `${where}: ${chart} repository`);
+        for (const k of unknownValueKeys(values ?? {}, acceptedValues(pin), ALLOWANCES[chart]))
+          unknown.push(`${where}: ${chart} ${k}`);
+        seen.push(chart);
+      };
+      // A HelmRelease's source may be applied by another kustomization (Flux's own Kustomizations order them).
+      const repositories = new Map<string, Any>();
+      for (const dir of kustomizationDirs())
+        for (const r of ofKind(render(dir), "HelmRepository"))
+          repositories.set(`${r.metadata.namespace}/${nameOf(r)}`, r);
+      for (const dir of kustomizationDirs()) {
+        const objs = render(dir) as Any[];
+        for (const o of objs) {
+          const spec =
+            o.kind === "ApplicationSet"
+              ? o.spec.template.spec
+              : o.kind === "Application"
+                ? o.spec
+                : undefined;
+          for (const src of spec ? [spec.source, ...(spec.sources ?? [])].filter((x) => x?.chart) : []) {
+            const h = src.helm ?? {};
+            check(
+              `${dir} ${id(o)}`,
+              src.chart,
+              src.repoURL,
+              String(src.targetRevision),
+              h.valuesObject ?? parseYaml(h.values ?? "{}"),
+            );
+          }
+          if (o.kind === "HelmRelease") {
+            const c = o.spec.chart.spec;
+            const ref = `${c.sourceRef.namespace ?? o.metadata.namespace}/${c.sourceRef.name}`;
+            const repo = repositories.get(ref);
+            assert.ok(repo, `${dir} ${id(o)}: no HelmRepository ${ref} in gitops/`);
+            check(`${dir} ${id(o)}`, c.chart, repo.spec.url, String(c.version), o.spec.values);
+          }
+        }
+      }
+      assert.deepStrictEqual(unknown, []);
+      const template = PINS.filter((p) => p.installedBy !== "program").map((p) => p.chart);
+      assert.deepStrictEqual(
+        [...new Set(seen)].sort(),
+        template.sort(),
+        "every template pin is used, and only those",
+      );
     });
 
     it("pins every chart to an exact version", () => {

@@ -24,6 +24,8 @@ import {
 } from "../scripts/plan";
 import { ROOT } from "../scripts/engine";
 import { assertValidCustomResource } from "./lib/crd";
+import { buildStack } from "./lib/harness";
+import { needsTools, needsUpstream } from "./lib/prerequisites";
 
 const TS_NODE = path.join(ROOT, "node_modules/ts-node/dist/bin.js");
 const PLAN = path.join(ROOT, "scripts/plan.ts");
@@ -198,8 +200,9 @@ describe("offline plan of the real program", function () {
   const dirs: string[] = [];
 
   before(async () => {
-    dev = await planStack(stackFile("dev"));
-    prod = await planStack(stackFile("prod"));
+    // The graphs other test files build too (test/lib/harness.ts); the CLI and rerun() below run the program anew.
+    dev = buildPlan(await buildStack("dev"));
+    prod = buildPlan(await buildStack("prod"));
     flux = await planStack(stackFile("dev"), { engine: "flux" });
     devTree = renderTree(dev);
     prodTree = renderTree(prod);
@@ -305,7 +308,9 @@ describe("offline plan of the real program", function () {
     );
   });
 
-  it("writes plan.json and the root Application / GitRepository / Kustomization, valid against their CRDs", () => {
+  it("writes plan.json and the root Application / GitRepository / Kustomization, valid against their CRDs", function () {
+    needsTools(this);
+    needsUpstream(this);
     for (const [plan, kinds] of [
       [dev, ["Application", "AppProject"]],
       [flux, ["GitRepository", "Kustomization"]],

@@ -18,6 +18,7 @@ import {
   unifiedDiff,
 } from "../scripts/promote";
 import { ensureTools, kubectlKustomize } from "./lib/kustomize";
+import { needsTools } from "./lib/prerequisites";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 const SCRIPT = path.join(PROJECT_ROOT, "scripts", "promote.ts");
@@ -445,7 +446,8 @@ describe("promote: against a real git repository", function () {
     });
   });
 
-  it("rollback: git revert restores the overlay byte for byte and the kustomize render", () => {
+  it("rollback: git revert restores the overlay byte for byte and the kustomize render", function () {
+    needsTools(this);
     const repo = newRepo();
     const overlayDir = path.join(repo, "gitops/apps/podinfo/overlays/prod");
     const original = fs.readFileSync(path.join(overlayDir, "kustomization.yaml"));

@@ -315,12 +315,11 @@ describe("GitHub Actions workflows", () => {
 
   describe("preview.yml", () => {
     const w = byName("preview.yml");
-    it("runs on pull requests: npm ci, npm test, then a preview of dev and prod commented on the PR", () => {
+    it("runs on pull requests: npm ci, the test data, npm test, then a preview of dev and prod commented on the PR", () => {
       assert.ok(w.doc.on.pull_request !== undefined);
       const steps = Object.values<Json>(w.doc.jobs).flatMap((j) => j.steps ?? []);
       const runs = steps.map((s: Json) => String(s.run ?? "")).join("\n");
-      assert.match(runs, /npm ci/);
-      assert.match(runs, /npm test/);
+      assert.match(runs, /npm ci[^]*npm run test-data\nnpm test/);
       const previews = allUses.filter((u) => u.workflow === w.file);
       assert.deepEqual([...new Set(previews.map((u) => u.stack))].sort(), ["dev", "prod"]);
       for (const u of previews) {

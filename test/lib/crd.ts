@@ -1,7 +1,8 @@
 /**
  * Strict offline validator for Kubernetes custom resources.
  *
- * Loads the upstream CustomResourceDefinitions from `../shared/crds` (beside the repository), compiles the
+ * Loads the upstream CustomResourceDefinitions of the pinned versions from the test-data cache (`npm run
+ * test-data`, see test/lib/prerequisites.ts), compiles the
  * `openAPIV3Schema` of every served version with ajv and rejects unknown fields, as `kubeconform -strict`
  * does: every object schema that declares `properties` but neither `additionalProperties` nor
  * `x-kubernetes-preserve-unknown-fields: true` is closed with `additionalProperties: false`.
@@ -12,6 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv, { ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
+import { STAMP_FILE, UPSTREAM_DIR } from "./prerequisites";
 
 export interface ValidationResult {
   ok: boolean;
@@ -20,8 +22,8 @@ export interface ValidationResult {
 
 type Schema = Record<string, unknown>;
 
-/** Where the upstream CRDs live: `<repo>/../shared/crds`. */
-export const CRD_DIR = path.resolve(__dirname, "../../../shared/crds");
+/** Where the upstream CRDs live: one folder per pin's `crds.folder` (pins.ts). */
+export const CRD_DIR = path.join(UPSTREAM_DIR, "crds");
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const OBJECT_META_KEYS = new Set([
@@ -68,10 +70,8 @@ function listYamlFiles(dir: string): string[] {
   return out.sort();
 }
 
-function loadRegistry(): Map<string, CrdVersion> {
-  if (registry) return registry;
-  if (!fs.existsSync(CRD_DIR)) throw new Error(`CRD directory not found: ${CRD_DIR}`);
-  const reg = new Map<string, CrdVersion>();
+function parseRegistry(): CrdVersion[] {
+  const entries: CrdVersion[] = [];
   for (const file of listYamlFiles(CRD_DIR)) {
     for (const doc of parseAllDocuments(fs.readFileSync(file, "utf8"))) {
       const crd = doc.toJS() as Schema | null;
@@ -82,19 +82,43 @@ function loadRegistry(): Map<string, CrdVersion> {
         if (v.served !== true) continue;
         const schema = (v.schema as Schema | undefined)?.openAPIV3Schema as Schema | undefined;
         if (!schema) continue;
-        const entry: CrdVersion = {
+        entries.push({
           group: String(spec.group),
           version: String(v.name),
           kind: String(names.kind),
           namespaced: spec.scope === "Namespaced",
           schema,
-        };
-        reg.set(`${entry.group}/${entry.version}/${entry.kind}`, entry);
+        });
       }
     }
   }
-  registry = reg;
-  return reg;
+  return entries;
+}
+
+// Parsing the YAML of every CRD (7 MB) costs each test process seconds; the parsed schemas are kept as JSON
+// beside the cache, for the cache's contents (its stamp) only.
+const PARSED = path.join(UPSTREAM_DIR, ".crd-registry.json");
+
+function loadRegistry(): Map<string, CrdVersion> {
+  if (registry) return registry;
+  if (!fs.existsSync(CRD_DIR))
+    throw new Error(`CRD directory not found: ${CRD_DIR} (run \`npm run test-data\`)`);
+  const stamp = fs.readFileSync(STAMP_FILE, "utf8");
+  let entries: CrdVersion[] | undefined;
+  try {
+    const parsed = JSON.parse(fs.readFileSync(PARSED, "utf8")) as { stamp: string; entries: CrdVersion[] };
+    if (parsed.stamp === stamp) entries = parsed.entries;
+  } catch {
+    // Not written yet, or by an older cache.
+  }
+  if (!entries) {
+    entries = parseRegistry();
+    const tmp = `${PARSED}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ stamp, entries }));
+    fs.renameSync(tmp, PARSED);
+  }
+  registry = new Map(entries.map((e) => [`${e.group}/${e.version}/${e.kind}`, e]));
+  return registry;
 }
 
 /**

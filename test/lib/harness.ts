@@ -1,12 +1,19 @@
 // Test-side view of the offline engine: run a stack and look resources up by type and name.
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as v8 from "node:v8";
 import {
   buildFleet as fleet,
   buildStack as build,
+  loadStackConfig,
+  withOverrides,
   type CapturedResource,
   type StackRun,
   type StackRuns,
 } from "../../scripts/engine";
 import { dependencyGraph, transitiveDependencies } from "../../scripts/plan";
+import { GRAPHS_ENV } from "./prerequisites";
 
 export type { CapturedResource, StackRun };
 
@@ -18,12 +25,48 @@ export interface Stack extends StackRun {
   dependsOn(dependent: CapturedResource, dependency: CapturedResource): boolean;
 }
 
+// One mock-engine run per distinct stack config in a test run, shared by every test file: the program is
+// deterministic under mocks, and each caller gets its own copy, so no test sees another's mutations. Within a
+// process the runs are memoized; across mocha's parallel workers they are shared through GRAPHS_ENV, a directory
+// that exists for one `mocha` run only (test/lib/setup.ts), so no graph outlives the code that built it. Runs
+// given explicit stack references (fleet tests) are not shared.
+const runs = new Map<string, Promise<StackRun>>();
+
+function shared(key: string, run: () => Promise<StackRun>): Promise<StackRun> {
+  const dir = process.env[GRAPHS_ENV];
+  if (!dir || !fs.existsSync(dir)) return run();
+  const file = path.join(dir, `${createHash("sha256").update(key).digest("hex")}.v8`);
+  if (fs.existsSync(file)) return Promise.resolve(v8.deserialize(fs.readFileSync(file)) as StackRun);
+  return run().then((r) => {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, v8.serialize(r));
+    fs.renameSync(tmp, file);
+    return r;
+  });
+}
+
+function capture(stackOrFile: string, overrides?: Record<string, unknown>): Promise<StackRun> {
+  const { stack, config } = loadStackConfig(stackOrFile);
+  const key = JSON.stringify([
+    stack,
+    Object.entries(withOverrides(config, overrides)).sort(([a], [b]) => a.localeCompare(b)),
+  ]);
+  let pending = runs.get(key);
+  if (!pending) {
+    // The engine is not re-entrant: chain each new run after the previous one.
+    const previous = [...runs.values()].at(-1)?.catch(() => undefined);
+    pending = (previous ?? Promise.resolve()).then(() => shared(key, () => build(stackOrFile, overrides)));
+    runs.set(key, pending);
+  }
+  return pending.then((r) => structuredClone(r));
+}
+
 export async function buildStack(
   stack: string,
   overrides?: Record<string, unknown>,
   referenced?: StackRuns,
 ): Promise<Stack> {
-  return stackOf(await build(stack, overrides, referenced));
+  return stackOf(await (referenced ? build(stack, overrides, referenced) : capture(stack, overrides)));
 }
 
 /** A hub and its spokes, each spoke reading the hub's run (scripts/engine.ts buildFleet). */
