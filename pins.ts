@@ -181,6 +181,12 @@ export const CHARTS = {
     repo: "https://prometheus-community.github.io/helm-charts",
     version: "29.27.0",
     installedBy: { gitops: ["argocd", "flux"] },
+    source: {
+      repo: "prometheus-community/helm-charts",
+      path: "charts/prometheus",
+      tag: "prometheus-29.27.0",
+      commit: "ca06aaef8a20ca639f06523f467cb0ef8a114feb",
+    },
   },
   flagger: {
     chart: "flagger",

@@ -17,7 +17,8 @@ import { assertValidCustomResource } from "./lib/crd";
 import { buildFleet, buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateResourcePolicy } from "./lib/iam";
 import { kubectlKustomize } from "./lib/kustomize";
-import { needsTools, needsUpstream } from "./lib/prerequisites";
+import { chartDataDir, needsTools, needsUpstream } from "./lib/prerequisites";
+import { CHARTS } from "../pins";
 import { renderBootstrap } from "./lib/render";
 
 type Any = any;
@@ -96,10 +97,7 @@ describe("fleet: hub and spokes offline", function () {
       const release = hub.ofType(RELEASE).find((r) => r.inputs.chart === "argo-cd") as CapturedResource;
       for (const a of associations) assert.ok(hub.dependsOn(release, a), "pods start once they get the role");
       // The chart's own names (values.yaml), which the associations and the trust policy name.
-      const chart = fs.readFileSync(
-        path.resolve(__dirname, "../../shared/charts/argo-cd-10.1.1/values.yaml"),
-        "utf8",
-      );
+      const chart = fs.readFileSync(path.join(chartDataDir(CHARTS.argoCd), "values.yaml"), "utf8");
       assert.match(chart, /name: argocd-application-controller\n/);
       assert.match(chart, /name: argocd-server\n/);
       const role = hub

@@ -84,21 +84,21 @@ describe("test data: what `npm run test-data` fetches, derived from pins.ts", ()
   });
 
   it("a new pin without data, or a moved CRD pin, is a problem naming it and the command", () => {
-    const prometheus: ChartPin = {
-      chart: "prometheus",
+    const kubePrometheusStack: ChartPin = {
+      chart: "kube-prometheus-stack",
       repo: "https://prometheus-community.github.io/helm-charts",
-      version: "29.27.0",
+      version: "88.5.3",
       installedBy: { gitops: ["flux"] },
       source: {
         repo: "prometheus-community/helm-charts",
-        path: "charts/prometheus",
-        tag: "prometheus-29.27.0",
-        commit: "ca06aaef8a20ca639f06523f467cb0ef8a114feb",
+        path: "charts/kube-prometheus-stack",
+        tag: "kube-prometheus-stack-88.5.3",
+        commit: "ea930baeebeba39f56d6b44e351f23b2a072a600",
       },
     };
-    const added = planFor(lock, { ...CHARTS, prometheus });
+    const added = planFor(lock, { ...CHARTS, kubePrometheusStack });
     assert.equal(added.problems.length, 1);
-    assert.match(added.problems[0], /^charts\/prometheus-29\.27\.0: the pin has no data/);
+    assert.match(added.problems[0], /^charts\/kube-prometheus-stack-88\.5\.3: the pin has no data/);
     assert.ok(added.problems[0].includes(`${COMMAND} -- --lock`));
     const flux = CHARTS.flux as ChartPin;
     const moved = planFor(lock, { ...CHARTS, flux: { ...flux, crds: { ...flux.crds!, version: "2.9.4" } } });

@@ -24,8 +24,9 @@ import {
   resolveArgoArgs,
   runArgoMetric,
 } from "./lib/analysis";
-import { CRD_DIR } from "./lib/crd";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
+import { unknownValueKeys } from "./lib/chart-values";
+import { chartDataDir, needsTools, needsUpstream } from "./lib/prerequisites";
 import { inspectPromql } from "./lib/promql";
 
 type Any = any;
@@ -33,8 +34,7 @@ type Any = any;
 const ENVS = ["dev", "staging", "prod"] as const;
 type Env = (typeof ENVS)[number];
 const PIN = CHARTS.prometheus;
-// The pinned chart's data files sit beside the CRDs (../shared/charts next to ../shared/crds).
-const CHART_DIR = path.join(CRD_DIR, "..", "charts", `${PIN.chart}-${PIN.version}`);
+const CHART_DIR = chartDataDir(PIN);
 const MONITORING = path.join(REPO_ROOT, "gitops/platform/monitoring");
 const PODINFO = JSON.parse(fs.readFileSync(path.join(__dirname, "data/podinfo-metrics.json"), "utf8"));
 
@@ -69,22 +69,6 @@ const valuesFile = (name: string): Any => parseYaml(fs.readFileSync(path.join(MO
 /** What the chart renders with, per environment: its defaults, the shared file, the environment's file. */
 const effectiveValues = (env: Env): Any =>
   mergeValues(chartDefaults(), valuesFile("values.yaml"), valuesFile(`values-${env}.yaml`));
-
-/**
- * Every key path set in `values` that the chart's values.yaml does not have (a key only in a comment there does not
- * count). Below a map the chart leaves empty (`resources: {}`, `containerSecurityContext: {}`) anything goes: those are
- * passed through as Kubernetes objects.
- */
-function unknownKeys(values: Any, defaults: Any, at = ""): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(values)) {
-    const p = at ? `${at}.${k}` : k;
-    const d = isMap(defaults) ? defaults[k] : undefined;
-    if (d === undefined) out.push(p);
-    else if (isMap(v) && !(isMap(d) && Object.keys(d).length === 0)) out.push(...unknownKeys(v, d, p));
-  }
-  return out;
-}
 
 /** The chart's Service for its server (templates/_helpers.tpl prometheus.server.fullname, templates/service.yaml). */
 function serverAddress(values: Any, release: string, namespace: string): string {
@@ -150,6 +134,10 @@ const flaggerRelease = (): Any =>
 
 describe("progressive delivery", function () {
   this.timeout(60_000);
+  before(function () {
+    needsTools(this);
+    needsUpstream(this);
+  });
 
   describe("metrics backend", () => {
     it("is pinned in pins.ts for both engines, so the AppProject admits its repository", () => {
@@ -171,10 +159,10 @@ describe("progressive delivery", function () {
 
     it("sets only keys that exist in the pinned chart's values.yaml", () => {
       for (const file of ["values.yaml", ...ENVS.map((e) => `values-${e}.yaml`)])
-        assert.deepStrictEqual(unknownKeys(valuesFile(file), chartDefaults()), [], file);
+        assert.deepStrictEqual(unknownValueKeys(valuesFile(file), chartDefaults()), [], file);
       // The check bites: a misspelt key and a key under a closed map are reported.
       assert.deepStrictEqual(
-        unknownKeys(
+        unknownValueKeys(
           {
             server: {
               retension: "1d",
