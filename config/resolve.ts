@@ -1,0 +1,212 @@
+// Validates one stack's config and merges it over the environment's defaults: every problem at once, before any
+// resource is created.
+import { isRegion, MAX_TAGS, partitionOf } from "./aws";
+import { ENVIRONMENTS, type Ctx, type Environment } from "./context";
+import { DEFAULTS, withDefaults } from "./defaults";
+import { addIssues } from "./issues";
+import { checkProviderValues, checkStackKeys, sanitize } from "./keys";
+import { ConfigError, PROJECT, Problems } from "./problems";
+import {
+  environment as environmentSchema,
+  name as nameSchema,
+  SECTIONS,
+  TOP_KEYS,
+  type PlatformConfig,
+  type SectionName,
+} from "./schema";
+import { ENGINE_NAMESPACE, GITOPS_SECRETS, seedResourceName } from "./sections/externalSecrets";
+
+/** Validates one stack's raw `gitops-platform:*` config and merges it over the environment's defaults. */
+export function resolveConfig(raw: Record<string, unknown>, region: string | undefined): PlatformConfig {
+  const problems = new Problems();
+  const cfg = resolveInto(raw, region, problems, 0);
+  if (problems.list.length > 0 || !cfg) throw new ConfigError(problems.list);
+  return cfg;
+}
+
+/** The whole stack config as the program receives it (`pulumi.runtime.allConfig()`): every key checked. */
+export function resolveStackConfig(all: Record<string, string>): PlatformConfig {
+  const problems = new Problems();
+  checkStackKeys(all, problems, TOP_KEYS);
+  const providerTags = checkProviderValues(all, problems, parseValue);
+  const cfg = resolveInto(rawNamespace(all), all["aws:region"], problems, providerTags);
+  if (problems.list.length > 0 || !cfg) throw new ConfigError(problems.list);
+  return cfg;
+}
+
+function resolveInto(
+  input: Record<string, unknown>,
+  region: unknown,
+  problems: Problems,
+  providerTags: number,
+): PlatformConfig | undefined {
+  const raw = (sanitize(input, "", problems) ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(raw))
+    if (!TOP_KEYS.includes(key))
+      problems.add(key, raw[key], `is not a known key; allowed: ${TOP_KEYS.join(", ")}`);
+
+  const env = environmentSchema.safeParse(raw.environment);
+  if (!env.success) addIssues(env.error.issues, raw.environment, ["environment"], problems);
+  const environment: Environment | undefined = env.success ? env.data : undefined;
+
+  if (region === undefined)
+    problems.add("aws:region", undefined, "must be set to an AWS region such as eu-west-1");
+  else if (!isRegion(region))
+    problems.add(
+      "aws:region",
+      region,
+      "must be set to an AWS region such as eu-west-1 (one of the provider's regions)",
+    );
+  const validRegion = isRegion(region) ? region : undefined;
+  const ctx: Ctx = {
+    env: environment,
+    region: validRegion,
+    partition: validRegion && partitionOf(validRegion),
+    prod: environment === "prod",
+  };
+
+  // An unknown environment still gets every other value checked: dev's defaults, without the env-specific rules.
+  const defaults = DEFAULTS[environment ?? "dev"];
+  const merged: Record<string, unknown> = {
+    name: raw.name ?? (environment ? `platform-${environment}` : "platform-dev"),
+    tags: raw.tags ?? {},
+    ...(withDefaults(defaults, raw) as Record<string, unknown>),
+  };
+  delete merged.environment;
+  const externalSecretsRaw = merged.externalSecrets;
+  if (isObject(externalSecretsRaw) && externalSecretsRaw.prefix === undefined)
+    merged.externalSecrets = { ...externalSecretsRaw, prefix: `platform/${environment ?? "dev"}` };
+  const gitopsRaw = merged.gitops;
+  if (isObject(gitopsRaw) && gitopsRaw.path === undefined) {
+    const engine = typeof gitopsRaw.engine === "string" ? gitopsRaw.engine : "argocd";
+    merged.gitops = { ...gitopsRaw, path: `gitops/clusters/${environment ?? "dev"}/${engine}` };
+  }
+
+  const nameResult = nameSchema.safeParse(merged.name);
+  if (!nameResult.success) addIssues(nameResult.error.issues, merged.name, ["name"], problems);
+  const clusterRaw = raw.cluster;
+  const sectionInput = {
+    ctx,
+    name: nameResult.data,
+    addonsWritten: isObject(clusterRaw) && clusterRaw.addons !== undefined,
+    providerTags,
+  };
+  const out: Partial<Record<SectionName, unknown>> = {};
+  for (const [key, make] of Object.entries(SECTIONS) as Array<
+    [SectionName, (typeof SECTIONS)[SectionName]]
+  >) {
+    if (problems.touched(key)) continue;
+    const r = make(sectionInput).safeParse(merged[key]);
+    if (r.success) out[key] = r.data;
+    else addIssues(r.error.issues, merged[key], [key], problems);
+  }
+  if (!env.success || !nameResult.success) return undefined;
+  const cfg = {
+    environment: env.data,
+    name: nameResult.data,
+    region: String(region),
+    ...out,
+  } as PlatformConfig;
+  acrossSections(cfg, raw, ctx, problems, providerTags);
+  return problems.list.length === 0 ? cfg : undefined;
+}
+
+/** Rules that read more than one section; each runs only when the sections it reads are valid. */
+function acrossSections(
+  cfg: PlatformConfig,
+  raw: Record<string, unknown>,
+  ctx: Ctx,
+  problems: Problems,
+  providerTags: number,
+) {
+  const ok = (...keys: string[]) => keys.every((k) => !problems.touched(k));
+  if (raw.dr !== undefined && !ctx.prod && ok("dr"))
+    problems.add("dr", raw.dr, "is for prod only: other environments are rebuilt from scratch");
+  if (raw.dr !== undefined && ctx.prod && ok("kms")) {
+    if (!cfg.kms.multiRegion)
+      problems.add(
+        "kms.multiRegion",
+        false,
+        "must be true with dr: the standby region decrypts with a replica of this key",
+      );
+    if (cfg.kms.existingKeyArn)
+      problems.add(
+        "dr",
+        raw.dr,
+        "cannot be combined with kms.existingKeyArn: the stack that creates the key replicates it",
+      );
+  }
+  if (!ctx.prod && cfg.dr) delete cfg.dr;
+  if (ok("gitops", "externalSecrets")) {
+    const needsSecrets = [
+      cfg.gitops.private && "gitops.private",
+      cfg.gitops.argocd.sso && "gitops.argocd.sso",
+    ].filter(Boolean);
+    if (needsSecrets.length > 0) {
+      if (!cfg.externalSecrets.enabled)
+        problems.add(
+          "externalSecrets.enabled",
+          false,
+          `must be true with ${needsSecrets.join(" and ")}: those credentials come from Secrets Manager through External Secrets`,
+        );
+      const ns = ENGINE_NAMESPACE[cfg.gitops.engine];
+      if (!cfg.externalSecrets.allowedNamespaces.includes(ns))
+        problems.add(
+          "externalSecrets.allowedNamespaces",
+          cfg.externalSecrets.allowedNamespaces,
+          `must include ${ns}: the ${cfg.gitops.engine} credentials are read there`,
+        );
+      // index.ts adds these entries unless listed; one written differently ('-' for '/') would be the same resource.
+      const extra = [
+        cfg.gitops.private && GITOPS_SECRETS.repository,
+        cfg.gitops.argocd.sso && GITOPS_SECRETS.argocdOidc,
+      ];
+      cfg.externalSecrets.seedSecrets.forEach((s, i) => {
+        const clash = extra.find((e) => e && e !== s && seedResourceName(e) === seedResourceName(s));
+        if (clash)
+          problems.add(
+            `externalSecrets.seedSecrets[${i}]`,
+            s,
+            `must not map to the same resource as ${clash}, which the program seeds: '/' becomes '-'`,
+          );
+      });
+    }
+  }
+  if (ok("tags") && providerTags > 0 && Object.keys(cfg.tags).length + providerTags > MAX_TAGS - 6)
+    problems.add(
+      "tags",
+      `(${Object.keys(cfg.tags).length} tags)`,
+      `must have at most ${MAX_TAGS - 6 - providerTags} tags with aws:defaultTags' ${providerTags}`,
+    );
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Structured values arrive from Pulumi as JSON text; anything else is the string itself. */
+function parseValue(text: string): unknown {
+  if (typeof text === "string" && /^\s*[[{]/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/**
+ * Reads the raw namespace from Pulumi's config map (`{"gitops-platform:network": "{...}"}`), parsing the JSON
+ * that structured values arrive as. The result has no prototype: no key can reach Object.prototype.
+ */
+export function rawNamespace(all: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [k, text] of Object.entries(all)) {
+    if (!k.startsWith(`${PROJECT}:`)) continue;
+    out[k.slice(PROJECT.length + 1)] = parseValue(text);
+  }
+  return out;
+}
+
+export { ENVIRONMENTS };
