@@ -122,7 +122,13 @@ export function checkStackKeys(all: Record<string, string>, problems: Problems, 
   for (const key of Object.keys(all)) {
     if (key.startsWith(`${PROJECT}:`)) continue;
     if (HOSTILE_RE.test(key) || key.length > 256) {
-      problems.add("(key)", "(not shown)", "stack config keys must be printable and at most 256 characters");
+      const printable = JSON.stringify(key.slice(0, 40).replace(/[^\x20-\x7e]/g, "?"));
+      problems.add(
+        printable,
+        "(not shown)",
+        "is not a valid key: stack config keys are printable, at most 256 characters",
+        true,
+      );
       continue;
     }
     if (CREDENTIAL_RE.test(key)) {
@@ -138,10 +144,14 @@ export function checkStackKeys(all: Record<string, string>, problems: Problems, 
     const [ns, rest] = colon < 0 ? ["", key] : [key.slice(0, colon), key.slice(colon + 1)];
     const shownValue = isSecretKey(key) ? "(redacted)" : all[key];
     if (colon < 0) {
+      const meant = known.includes(key)
+        ? `write ${PROJECT}:${key}`
+        : `keys are ${PROJECT}:<key> or a provider key`;
       problems.add(
         key,
         shownValue,
-        `is not namespaced: write ${PROJECT}:${key}${known.includes(key) ? "" : " (a key of the gitops-platform namespace)"} or a provider key (${Object.keys(PROVIDER_KEYS).join(", ")})`,
+        `is not namespaced: ${meant} (${Object.keys(PROVIDER_KEYS).join(", ")})`,
+        true,
       );
     } else if (ns !== "aws" && distance(ns, PROJECT) <= 3) {
       problems.add(key, shownValue, `is not a known namespace: did you mean ${PROJECT}:${rest}?`);

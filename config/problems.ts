@@ -21,7 +21,7 @@ export function pathText(path: Path): string {
 
 /** The key as a person writes it in the stack file: provider keys as they are, ours with the namespace. */
 export function qualified(key: string): string {
-  return /^[a-z][a-z0-9-]*:/.test(key) ? key : `${PROJECT}:${key}`;
+  return /^[^.[]*:/.test(key) ? key : `${PROJECT}:${key}`;
 }
 
 const SECRET_KEY_RE = /secret|passw(or)?d|token|credential|private.?key|access.?key|session|auth|api.?key/i;
@@ -88,9 +88,10 @@ export function typeHint(value: unknown, expected: "string" | "boolean" | "numbe
   return "";
 }
 
-export function problem(key: string, value: unknown, allowed: string): string {
+/** One problem; `asIs` keeps a stack-level key as written (a bare key is not ours to qualify). */
+export function problem(key: string, value: unknown, allowed: string, asIs = false): string {
   const last = key.split(/[.[]/).pop() ?? "";
-  return `${qualified(key)} = ${shown(value, last)}: ${allowed}`;
+  return `${asIs ? key : qualified(key)} = ${shown(value, last)}: ${allowed}`;
 }
 
 /** Collects every problem instead of stopping at the first, so one run shows a person all there is to fix. */
@@ -99,9 +100,9 @@ export class Problems {
   /** Key paths already reported: rules reading them are skipped, so nothing follows on from one mistake. */
   readonly bad = new Set<string>();
 
-  add(key: string, value: unknown, allowed: string): void {
+  add(key: string, value: unknown, allowed: string, asIs = false): void {
     this.bad.add(key);
-    const text = problem(key, value, allowed);
+    const text = problem(key, value, allowed, asIs);
     if (!this.list.includes(text)) this.list.push(text);
   }
 

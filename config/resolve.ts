@@ -65,11 +65,13 @@ function resolveInto(
     prod: environment === "prod",
   };
 
-  // An unknown environment still gets every other value checked: dev's defaults, without the env-specific rules.
-  const defaults = DEFAULTS[environment ?? "dev"];
+  // An unknown environment still gets every other value checked: the strictest (prod's) defaults, which pass
+  // every rule that does not depend on the environment, and none of the env-specific rules.
+  const defaults = DEFAULTS[environment ?? "prod"];
   const merged: Record<string, unknown> = {
     name: raw.name ?? (environment ? `platform-${environment}` : "platform-dev"),
     tags: raw.tags ?? {},
+    access: raw.access ?? {},
     ...(withDefaults(defaults, raw) as Record<string, unknown>),
   };
   delete merged.environment;

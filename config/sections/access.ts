@@ -31,12 +31,14 @@ export function access(c: Ctx) {
         ctx,
         ["adminRoleArns"],
         "must name at least one role: the KMS key and cluster need an administrator",
+        [],
       );
     if (a.deployerRoleArns.length === 0)
       fail(
         ctx,
         ["deployerRoleArns"],
         "must name the role(s) that run `pulumi up`: no one else gets implicit access",
+        [],
       );
     for (const kind of ACCESS_KINDS)
       a[kind].forEach((arn, i) => {

@@ -112,7 +112,7 @@ export function gitops(c: Ctx) {
         return typeof r === "string" ? r : undefined;
       }),
     ),
-    targetRevision: text("a Git ref", /^/, 255).superRefine(check(gitRefProblem)),
+    targetRevision: text("a Git ref", /^[^\s~^:?*[\\]+$/, 255).superRefine(check(gitRefProblem)),
     path: defaulted(
       text(
         "a relative path inside the repository, without '..'",
