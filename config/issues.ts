@@ -1,6 +1,6 @@
 // zod's issues as our problems: one per key path, the value the stack wrote, and a hint when YAML changed its type.
 import type { z } from "zod";
-import { type Path, pathText, type Problems, typeHint } from "./problems";
+import { type Path, pathText, type Problems, related, typeHint } from "./problems";
 
 function at(value: unknown, path: Path): unknown {
   let v = value;
@@ -19,8 +19,12 @@ export function addIssues(
   problems: Problems,
 ): void {
   const reported = new Set<string>();
+  // Values reported (and dropped) by the sanitizer: what zod says about them, or about what holds them, would
+  // only follow on from that.
+  const before = new Set(problems.bad);
   for (const iss of issues) {
     const path = [...prefix, ...(iss.path as Path)];
+    if (related(before, pathText(path))) continue;
     if (iss.code === "unrecognized_keys") {
       const obj = at(input, iss.path as Path) as Record<string, unknown>;
       const allowed = iss.message.replace(/^allowed: /, "");

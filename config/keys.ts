@@ -104,10 +104,11 @@ export function sanitize(value: unknown, key: string, problems: Problems, depth 
       continue;
     }
     if (HOSTILE_RE.test(k) || k.length > 128) {
+      const printable = `${k.slice(0, 20).replace(/[^\x21-\x7e]/g, "?")}${k.length > 20 ? "..." : ""}`;
       problems.add(
-        key || "(key)",
+        `${key ? `${key}.` : ""}${printable}`,
         "(not shown)",
-        `must not have a key with control, bidi or zero-width characters or over 128 characters`,
+        "must be a key of at most 128 characters, without control, bidi or zero-width characters",
       );
       continue;
     }

@@ -38,11 +38,11 @@ export function isSecretKey(key: string): boolean {
 export function redactString(s: string): string {
   if (TOKEN_RE.test(s)) return "(redacted)";
   return s
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/gi, (_m, scheme: string, user: string) =>
+    .replace(/([a-z][a-z0-9+.-]{0,30}:\/\/)([^/?#\s]*)@/gi, (_m, scheme: string, user: string) =>
       user === "git" ? `${scheme}git@` : `${scheme}***@`,
     )
     .replace(/^[^@/:\s]*:[^@/\s]*@/, "***@")
-    .replace(/([?&][^=&#\s]*=)[^&#\s]*/g, "$1***")
+    .replace(/([?&][^=&#\s]{0,64}=)[^&#\s]*/g, "$1***")
     .replace(/(gh[pousr]_|github_pat_|glpat-|xox[abposr]-)[A-Za-z0-9_-]+/g, "(redacted)")
     .replace(/\b(AKIA|ASIA)[A-Z0-9]{12,}\b/g, "(redacted)");
 }
@@ -50,7 +50,11 @@ export function redactString(s: string): string {
 /** A copy safe to print: secret-looking keys and strings redacted, at any depth. */
 export function redact(value: unknown, key = ""): unknown {
   if (key && isSecretKey(key) && value !== undefined) return "(redacted)";
-  if (typeof value === "string") return redactString(value);
+  // Only the start of a long string can be shown: redacting just that keeps redaction linear in what is printed.
+  if (typeof value === "string")
+    return value.length > 2 * MAX_SHOWN
+      ? `${redactString(value.slice(0, 2 * MAX_SHOWN))}${"x".repeat(value.length - 2 * MAX_SHOWN)}`
+      : redactString(value);
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
@@ -106,17 +110,15 @@ export class Problems {
     if (!this.list.includes(text)) this.list.push(text);
   }
 
-  /** Whether `key` or anything under it (or above it) was reported. */
+  /** Whether `key`, anything under it or anything holding it was reported. */
   touched(key: string): boolean {
-    for (const b of this.bad)
-      if (
-        b === key ||
-        b.startsWith(`${key}.`) ||
-        b.startsWith(`${key}[`) ||
-        key.startsWith(`${b}.`) ||
-        key.startsWith(`${b}[`)
-      )
-        return true;
-    return false;
+    return related(this.bad, key);
   }
+}
+
+/** Whether a key in `keys` is `key`, lies under it or holds it. */
+export function related(keys: Iterable<string>, key: string): boolean {
+  const under = (x: string, y: string) => x === y || x.startsWith(`${y}.`) || x.startsWith(`${y}[`);
+  for (const k of keys) if (under(k, key) || under(key, k)) return true;
+  return false;
 }

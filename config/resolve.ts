@@ -97,7 +97,6 @@ function resolveInto(
   for (const [key, make] of Object.entries(SECTIONS) as Array<
     [SectionName, (typeof SECTIONS)[SectionName]]
   >) {
-    if (problems.touched(key)) continue;
     const r = make(sectionInput).safeParse(merged[key]);
     if (r.success) out[key] = r.data;
     else addIssues(r.error.issues, merged[key], [key], problems);

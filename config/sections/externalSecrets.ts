@@ -61,7 +61,7 @@ export function externalSecrets(c: Ctx) {
     ),
     allowedNamespaces: defaulted(list(namespace())),
     replicas: defaulted(int(1, 5)),
-    seedSecrets: defaulted(list(text("a name relative to the prefix", SECRET_PATH_RE, 256))),
+    seedSecrets: defaulted(list(text("a name relative to the prefix", SECRET_PATH_RE, MAX_SECRET_NAME))),
     adoptSeedSecrets: defaulted(bool()),
   }).superRefine((e, ctx) => {
     if (e.allowedNamespaces.length === 0)

@@ -112,7 +112,15 @@ export function gitops(c: Ctx) {
         return typeof r === "string" ? r : undefined;
       }),
     ),
-    targetRevision: text("a Git ref", /^[^\s~^:?*[\\]+$/, 255).superRefine(check(gitRefProblem)),
+    // No regex check before the refinement: the refinement says which git rule a revision breaks.
+    targetRevision: z
+      .string({ error: "must be a Git ref" })
+      .max(255, { error: "must be a Git ref of at most 255 characters", abort: true })
+      .superRefine(check(gitRefProblem))
+      .meta({
+        pattern: "^(?!-)[^\\s~^:?*[\\\\]+$",
+        description: "A branch, tag or full commit SHA; prod: a tag or SHA.",
+      }),
     path: defaulted(
       text(
         "a relative path inside the repository, without '..'",
