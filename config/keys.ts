@@ -140,7 +140,9 @@ export function checkStackKeys(all: Record<string, string>, problems: Problems, 
       );
       continue;
     }
-    if (key in PROVIDER_KEYS) continue;
+    // Own keys only: "constructor" is `in` every object.
+    if (Object.hasOwn(PROVIDER_KEYS, key)) continue;
+    const shownKey = /^[\x21-\x7e]+$/.test(key) ? key : JSON.stringify(key);
     const colon = key.indexOf(":");
     const [ns, rest] = colon < 0 ? ["", key] : [key.slice(0, colon), key.slice(colon + 1)];
     const shownValue = isSecretKey(key) ? "(redacted)" : all[key];
@@ -149,18 +151,19 @@ export function checkStackKeys(all: Record<string, string>, problems: Problems, 
         ? `write ${PROJECT}:${key}`
         : `keys are ${PROJECT}:<key> or a provider key`;
       problems.add(
-        key,
+        shownKey,
         shownValue,
         `is not namespaced: ${meant} (${Object.keys(PROVIDER_KEYS).join(", ")})`,
         true,
       );
     } else if (ns !== "aws" && distance(ns, PROJECT) <= 3) {
-      problems.add(key, shownValue, `is not a known namespace: did you mean ${PROJECT}:${rest}?`);
+      problems.add(shownKey, shownValue, `is not a known namespace: did you mean ${PROJECT}:${rest}?`, true);
     } else {
       problems.add(
-        key,
+        shownKey,
         shownValue,
         `is not a known key; allowed: ${PROJECT}:*, ${Object.keys(PROVIDER_KEYS).join(", ")}`,
+        true,
       );
     }
   }

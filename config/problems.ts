@@ -95,7 +95,9 @@ export function typeHint(value: unknown, expected: "string" | "boolean" | "numbe
 /** One problem; `asIs` keeps a stack-level key as written (a bare key is not ours to qualify). */
 export function problem(key: string, value: unknown, allowed: string, asIs = false): string {
   const last = key.split(/[.[]/).pop() ?? "";
-  return `${asIs ? key : qualified(key)} = ${shown(value, last)}: ${allowed}`;
+  const full = asIs ? key : qualified(key);
+  const name = full.length > MAX_SHOWN ? `${full.slice(0, MAX_SHOWN - 1)}…` : full;
+  return `${name} = ${shown(value, last)}: ${allowed}`;
 }
 
 /** Collects every problem instead of stopping at the first, so one run shows a person all there is to fix. */

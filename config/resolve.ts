@@ -10,6 +10,7 @@ import {
   environment as environmentSchema,
   name as nameSchema,
   SECTIONS,
+  sectionSchema,
   TOP_KEYS,
   type PlatformConfig,
   type SectionName,
@@ -94,10 +95,8 @@ function resolveInto(
     providerTags,
   };
   const out: Partial<Record<SectionName, unknown>> = {};
-  for (const [key, make] of Object.entries(SECTIONS) as Array<
-    [SectionName, (typeof SECTIONS)[SectionName]]
-  >) {
-    const r = make(sectionInput).safeParse(merged[key]);
+  for (const key of Object.keys(SECTIONS) as SectionName[]) {
+    const r = sectionSchema(key, sectionInput).safeParse(merged[key]);
     if (r.success) out[key] = r.data;
     else addIssues(r.error.issues, merged[key], [key], problems);
   }

@@ -152,7 +152,7 @@ export function gitRefProblem(ref: string): string | undefined {
   if (ref.startsWith("-")) return `${BAD}, never starting with '-' (it would be read as an option)`;
   if (/^[0-9a-fA-F]{7,}$/.test(ref) && !SHA_RE.test(ref))
     return "must be a full commit SHA (40 or 64 lowercase hex characters), or a branch or tag name";
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) return `${BAD}: no spaces or any of ~ ^ : ? * [ \\`;
+  if (/[\s\p{Cc}~^:?*[\\]/u.test(ref)) return `${BAD}: no spaces or any of ~ ^ : ? * [ \\`;
   if (ref.includes("..")) return `${BAD}: no '..'`;
   if (ref.includes("@{") || ref === "@") return `${BAD}: no '@{' and not '@'`;
   if (ref.endsWith("/") || ref.endsWith(".") || ref.startsWith("/") || ref.includes("//"))

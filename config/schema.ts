@@ -49,6 +49,19 @@ export const SECTIONS = {
   dr: (s: SectionInput) => dr(s.ctx, s.name),
 };
 export type SectionName = keyof typeof SECTIONS;
+
+const built = new Map<string, z.ZodType>();
+/** The section's schema for these facts, built once per distinct facts (building one costs milliseconds). */
+export function sectionSchema(key: SectionName, input: SectionInput): z.ZodType {
+  const id = `${key} ${JSON.stringify(input)}`;
+  let schema = built.get(id);
+  if (!schema) {
+    if (built.size > 500) built.clear();
+    schema = SECTIONS[key](input);
+    built.set(id, schema);
+  }
+  return schema;
+}
 type Out<K extends SectionName> = z.output<ReturnType<(typeof SECTIONS)[K]>>;
 
 export type PlatformConfig = { environment: Environment; name: string; region: string } & {

@@ -1,6 +1,7 @@
 // One test per class of hostile stack config (issue 11): each is refused with the key, the value (redacted when
 // it may be a secret, cut when long) and what is allowed, before any resource is registered.
 import * as assert from "node:assert/strict";
+import { parse } from "yaml";
 import { resolveStackConfig } from "../config";
 import { loadStackConfig, withOverrides } from "../scripts/engine";
 import { stackProblems } from "./lib/config";
@@ -263,7 +264,8 @@ describe("hostile config: git revisions", () => {
     it(JSON.stringify(value), () => assert.match(stackProblems("dev", revision(value)), expected));
   it("an all-digit SHA YAML read as a number, with a hint to quote it", () =>
     assert.match(
-      stackProblems("prod", revision(1234567890123456789012345678901234567890)),
+      // What YAML makes of an unquoted 40-digit SHA.
+      stackProblems("prod", revision(parse("sha: 1234567890123456789012345678901234567890").sha)),
       /gitops.targetRevision = 1.2345678901234568e\+39: must be a Git ref \(YAML read an unquoted value as a number.*quote it\)/,
     ));
   it("prod takes a 64-hex (SHA-256) commit", () => {
