@@ -16,7 +16,18 @@ export type Path = ReadonlyArray<string | number>;
 
 /** `network.availabilityZones[1]`, `cluster.addons.vpc-cni`. */
 export function pathText(path: Path): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+  return path
+    .map((p, i) =>
+      typeof p === "number"
+        ? `[${p}]`
+        : // An empty key, or one with spaces, dots or non-ASCII, is quoted so the path stays readable.
+          i > 0 && !/^[\x21-\x7e]+$/.test(p.replace(/\./g, " "))
+          ? `[${JSON.stringify(p)}]`
+          : i === 0
+            ? p
+            : `.${p}`,
+    )
+    .join("");
 }
 
 /** The key as a person writes it in the stack file: provider keys as they are, ours with the namespace. */

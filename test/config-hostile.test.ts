@@ -220,7 +220,7 @@ describe("hostile config: AWS meaning", () => {
     const message = stackProblems("dev", {
       "gitops-platform:tags": { "": "x", ["k".repeat(300)]: "v", nl: "a\nb", "aws:cost": "x" },
     });
-    assert.match(message, /tags. = "x": must be a tag key of 1-128/);
+    assert.match(message, /tags\[""\] = "x": must be a tag key of 1-128/);
     assert.match(
       message,
       /tags.kkkkkkkkkkkkkkkkkkkk... = "\(not shown\)": must be a key of at most 128 characters/,
