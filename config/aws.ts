@@ -24,11 +24,12 @@ export function partitionOf(region: string): string {
 }
 
 /**
- * Zone letters per region. Source: AWS "Regions and Availability Zones" documentation
- * (docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html) and
- * `aws ec2 describe-availability-zones --all-availability-zones` as of 2026-01: the letters a region's zones go by
- * in any account (accounts map letters to zone ids differently, so a letter is valid if any account has it).
- * A region of the provider's list missing here accepts `<region>` followed by one letter (add its row).
+ * Zone letters per region, transcribed from AWS's "Regions and Availability Zones" documentation
+ * (docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html), not fetched here (this
+ * machine has no AWS access): re-check a row with `aws ec2 describe-availability-zones --all-availability-zones
+ * --region <region>`. The letters are those a region's zones go by in any account (accounts map letters to zone ids
+ * differently, so a letter is valid if some account has it). A region of the provider's list missing here (the
+ * isolated and sovereign partitions, new regions) accepts `<region>` followed by one letter: add its row.
  */
 export const ZONE_LETTERS: Readonly<Record<string, string>> = {
   "us-east-1": "abcdef",

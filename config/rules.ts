@@ -174,18 +174,22 @@ export function durationMinutes(d: string): number {
   return seconds / 60;
 }
 
-// Node 20's ICU list of canonical IANA zones; it leaves out UTC itself, which Argo CD (Go's time package) accepts.
+// Node 20's ICU list of canonical zones leaves out UTC itself and newer canonical names (Asia/Kolkata, Europe/Kyiv,
+// Etc/UTC) that it knows as aliases; Argo CD (Go's time package, the full tz database) accepts them all.
 const TIME_ZONES = new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
 
 export function timeZoneProblem(tz: string): string | undefined {
   if (TIME_ZONES.has(tz)) return undefined;
-  let canonical: string | undefined;
+  let resolved: string | undefined;
   try {
-    canonical = new Intl.DateTimeFormat("en", { timeZone: tz }).resolvedOptions().timeZone;
+    resolved = new Intl.DateTimeFormat("en", { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
-    canonical = undefined;
+    resolved = undefined;
   }
-  return canonical && canonical !== tz && TIME_ZONES.has(canonical)
-    ? `must be a canonical IANA time zone such as Europe/Paris or UTC (this one is ${canonical})`
+  // ICU matches names case-insensitively; the tz database (a file name to Go) does not.
+  const cased = tz.split("/").every((part) => /^[A-Z]/.test(part));
+  if (resolved && cased) return undefined;
+  return resolved
+    ? `must be an IANA time zone, written as the tz database does (${resolved})`
     : "must be an IANA time zone such as Europe/Paris or UTC";
 }

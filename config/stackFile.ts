@@ -30,12 +30,13 @@ function position(text: string, offset: number): { line: number; col: number } {
 
 /** The `config:` block as `{key: JSON text or string}`, keys in an object without a prototype. */
 export function readStackFile(file: string): Record<string, string> {
-  const bytes = fs.readFileSync(file);
   const fail = (offset: number, message: string, text = ""): never => {
     const { line, col } = position(text, offset);
     throw new StackFileError(file, line, col, message);
   };
-  if (bytes.length > MAX_BYTES) fail(0, `is ${bytes.length} bytes: a stack file is at most ${MAX_BYTES}`);
+  const size = fs.statSync(file).size;
+  if (size > MAX_BYTES) fail(0, `is ${size} bytes: a stack file is at most ${MAX_BYTES}`);
+  const bytes = fs.readFileSync(file);
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
     fail(0, "starts with a byte order mark: save it as UTF-8 without BOM");
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))

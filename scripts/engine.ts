@@ -41,14 +41,14 @@ export type StackRuns = Record<string, StackRun>;
 
 /** A stack file's `config:` block as the Pulumi engine hands it to a program: structured values as JSON. */
 export function loadStackConfig(stackOrFile: string): { stack: string; config: Record<string, string> } {
-  const file = stackOrFile.endsWith(".yaml")
+  const file = /\.ya?ml$/.test(stackOrFile)
     ? path.resolve(stackOrFile)
     : path.join(ROOT, `Pulumi.${stackOrFile}.yaml`);
   if (!fs.existsSync(file)) throw new Error(`stack file not found: ${file}`);
   const stack = path
     .basename(file)
     .replace(/^Pulumi\./, "")
-    .replace(/\.yaml$/, "");
+    .replace(/\.ya?ml$/, "");
   return { stack, config: readStackFile(file) };
 }
 

@@ -1142,7 +1142,7 @@ export function parseArgs(argv: string[]): CliOptions {
   }
   let stackFile: string;
   // `--stack path/to/Pulumi.x.yaml` is a stack file, as loadStackConfig reads it.
-  if (values.stack?.endsWith(".yaml")) {
+  if (values.stack !== undefined && /\.ya?ml$|\//.test(values.stack)) {
     values["stack-file"] = values.stack;
     delete values.stack;
   }
@@ -1165,7 +1165,7 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   } else {
     const given = values["stack-file"];
-    if (!given.endsWith(".yaml")) throw new UsageError(`--stack-file ${given}: a stack file ends in .yaml`);
+    if (!/\.ya?ml$/.test(given)) throw new UsageError(`--stack-file ${given}: a stack file ends in .yaml`);
     stackFile = path.resolve(given);
     if (!fs.existsSync(stackFile) || !fs.statSync(stackFile).isFile()) {
       throw new UsageError(`stack file not found: ${given}`);
@@ -1202,7 +1202,7 @@ function stackNameOf(stackFile: string): string {
   return path
     .basename(stackFile)
     .replace(/^Pulumi\./, "")
-    .replace(/\.yaml$/, "");
+    .replace(/\.ya?ml$/, "");
 }
 
 async function fleetMain(opts: CliOptions): Promise<number> {

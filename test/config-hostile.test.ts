@@ -293,6 +293,19 @@ describe("hostile config: sync windows", () => {
       gate({ schedule: "0 9 * * 1-5", timeZone: "Mars/Olympus" }),
       /windows\[0\].timeZone = "Mars\/Olympus": must be an IANA time zone/,
     ));
+  it("time zones of the tz database that Node's list leaves out are accepted; a wrong case is not", () => {
+    for (const timeZone of ["UTC", "Etc/UTC", "Asia/Kolkata", "Europe/Kyiv"]) {
+      const all = withOverrides(
+        loadStackConfig("prod").config,
+        window({ kind: "allow", schedule: "0 9 * * 1-4", duration: "1h", timeZone }),
+      );
+      assert.equal(resolveStackConfig(all).gitops.sync.windows[0].timeZone, timeZone);
+    }
+    assert.match(
+      gate({ schedule: "0 9 * * 1-4", timeZone: "europe/paris" }),
+      /timeZone = "europe\/paris": must be an IANA time zone, written as the tz database does \(Europe\/Paris\)/,
+    );
+  });
   it("names, lists, ranges and steps are cron", () => {
     const all = withOverrides(
       loadStackConfig("prod").config,
