@@ -35,7 +35,9 @@ export function qualified(key: string): string {
   return /^[^.[]*:/.test(key) ? key : `${PROJECT}:${key}`;
 }
 
-const SECRET_KEY_RE = /secret|passw(or)?d|token|credential|private.?key|access.?key|session|auth|api.?key/i;
+// `secure` is how Pulumi writes an encrypted value: its ciphertext is no business of a log either.
+const SECRET_KEY_RE =
+  /secret|passw(or)?d|token|credential|private.?key|access.?key|session|auth|api.?key|^secure$/i;
 /** Strings shaped like tokens or keys: GitHub/GitLab/Slack tokens, AWS access keys, long mixed-case blobs. */
 const TOKEN_RE =
   /^(gh[pousr]_|github_pat_|glpat-|xox[abposr]-|AKIA|ASIA|sk-|eyJ)|^(?=.*[A-Z])(?=.*[a-z])(?=.*\d)[A-Za-z0-9+/=_-]{20,}$/;

@@ -1,6 +1,6 @@
 // Validates one stack's config and merges it over the environment's defaults: every problem at once, before any
 // resource is created.
-import { isRegion, MAX_TAGS, partitionOf } from "./aws";
+import { isRegion, partitionOf } from "./aws";
 import { ENVIRONMENTS, type Ctx, type Environment } from "./context";
 import { DEFAULTS, withDefaults } from "./defaults";
 import { addIssues } from "./issues";
@@ -107,18 +107,12 @@ function resolveInto(
     region: String(region),
     ...out,
   } as PlatformConfig;
-  acrossSections(cfg, raw, ctx, problems, providerTags);
+  acrossSections(cfg, raw, ctx, problems);
   return problems.list.length === 0 ? cfg : undefined;
 }
 
 /** Rules that read more than one section; each runs only when the sections it reads are valid. */
-function acrossSections(
-  cfg: PlatformConfig,
-  raw: Record<string, unknown>,
-  ctx: Ctx,
-  problems: Problems,
-  providerTags: number,
-) {
+function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: Ctx, problems: Problems) {
   const ok = (...keys: string[]) => keys.every((k) => !problems.touched(k));
   if (raw.dr !== undefined && !ctx.prod && ok("dr"))
     problems.add("dr", raw.dr, "is for prod only: other environments are rebuilt from scratch");
@@ -172,12 +166,6 @@ function acrossSections(
       });
     }
   }
-  if (ok("tags") && providerTags > 0 && Object.keys(cfg.tags).length + providerTags > MAX_TAGS - 6)
-    problems.add(
-      "tags",
-      `(${Object.keys(cfg.tags).length} tags)`,
-      `must have at most ${MAX_TAGS - 6 - providerTags} tags with aws:defaultTags' ${providerTags}`,
-    );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -21,6 +21,10 @@ export class StackFileError extends Error {
 export const STACK_FILE_KEYS = ["config", "secretsprovider", "encryptedkey", "encryptionsalt"];
 const MAX_BYTES = 1 << 20;
 const MAX_ALIASES = 100;
+// The YAML core schema's tags (`!!str 1.30` is one way to quote); !!binary, !!set, !!timestamp and custom tags are not.
+const CORE_TAGS = new Set(
+  ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),
+);
 
 function position(text: string, offset: number): { line: number; col: number } {
   const before = text.slice(0, Math.max(0, offset));
@@ -66,7 +70,11 @@ export function readStackFile(file: string): Record<string, string> {
     at(node?.range?.[0] ?? 0, message);
   visit(doc, (_key, node) => {
     const tag = (node as { tag?: string } | null)?.tag;
-    if (tag) nodeAt(node as Node, `explicit YAML tag ${tag}: a stack file holds plain values`);
+    if (tag && !CORE_TAGS.has(tag))
+      nodeAt(
+        node as Node,
+        `explicit YAML tag ${tag}: a stack file holds plain values (!!str and the other core tags are fine)`,
+      );
   });
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === "")))

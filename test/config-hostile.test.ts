@@ -1,8 +1,12 @@
 // One test per class of hostile stack config (issue 11): each is refused with the key, the value (redacted when
 // it may be a secret, cut when long) and what is allowed, before any resource is registered.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parse } from "yaml";
 import { resolveStackConfig } from "../config";
+import { readStackFile } from "../config/stackFile";
 import { loadStackConfig, withOverrides } from "../scripts/engine";
 import { stackProblems } from "./lib/config";
 
@@ -400,5 +404,41 @@ describe("hostile config: messages", () => {
     assert.match(
       stackProblems("dev", { "gitops-platform:kms": { multiRegion: "yes" } }),
       /kms.multiRegion = "yes": must be true or false \(write true or false, unquoted\)/,
+    ));
+});
+
+describe("hostile config: file structure (readStackFile)", () => {
+  const read = (text: string) => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stackfile-")), "Pulumi.x.yaml");
+    fs.writeFileSync(file, text);
+    try {
+      return readStackFile(file);
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  };
+  it("!!str is one way to quote; other explicit tags are refused with line and column", () => {
+    assert.equal(read("config:\n  gitops-platform:name: !!str 123\n")["gitops-platform:name"], "123");
+    assert.throws(
+      () => read("config:\n  a: !!set {x}\n"),
+      /Pulumi.x.yaml:2:\d+: explicit YAML tag tag:yaml.org,2002:set/,
+    );
+  });
+  it("a key never reaches Object.prototype", () => {
+    const config = read("config:\n  __proto__: x\n");
+    assert.equal(Object.keys(config).join(), "__proto__");
+    assert.equal(({} as Record<string, unknown>).x, undefined);
+  });
+});
+
+describe("hostile config: Argo CD admin groups", () => {
+  it("no wildcard group", () =>
+    assert.match(
+      stackProblems("dev", {
+        "gitops-platform:gitops": {
+          argocd: { sso: { issuer: "https://sso.example.com", clientId: "argocd" }, adminGroups: ["*"] },
+        },
+      }),
+      /gitops.argocd.adminGroups\[0\] = "\*": must be an SSO group name, without spaces, ',' or wildcards/,
     ));
 });

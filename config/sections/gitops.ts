@@ -85,7 +85,10 @@ export function gitops(c: Ctx) {
     })
       .optional()
       .meta({ description: "OIDC single sign-on; the client secret comes from Secrets Manager." }),
-    adminGroups: defaulted(list(text("an SSO group name", /^[^\s,]+$/, 256))),
+    // No wildcard: an RBAC group binding is matched as a pattern, and `*` would make every user an admin.
+    adminGroups: defaulted(
+      list(text("an SSO group name, without spaces, ',' or wildcards", /^[^\s,*?]+$/, 256)),
+    ),
     extraSourceRepos: defaulted(
       list(
         text(
