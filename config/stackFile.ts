@@ -66,6 +66,12 @@ export function readStackFile(file: string): Record<string, string> {
       `not valid YAML: ${first.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
     );
   }
+  // Pulumi reads stack files as YAML 1.2: a 1.1 document would mean something else to it (yes/no, octals).
+  if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== "1.2")
+    at(
+      0,
+      `is a YAML ${doc.directives.yaml.version} document: stack files are YAML 1.2 (drop the %YAML directive)`,
+    );
   const nodeAt = (node: Node | null | undefined, message: string): never =>
     at(node?.range?.[0] ?? 0, message);
   visit(doc, (_key, node) => {
@@ -120,7 +126,19 @@ export function readStackFile(file: string): Record<string, string> {
         pair.value as Node,
         `${key} is a secure value; secrets belong in AWS Secrets Manager, not stack files`,
       );
-    out[key] = typeof value === "string" ? value : JSON.stringify(value);
+    // JSON has no .inf or .nan: keep them visible (as YAML wrote them) rather than turning them into null.
+    out[key] =
+      typeof value === "string"
+        ? value
+        : JSON.stringify(value, (_k, v: unknown) =>
+            typeof v === "number" && !Number.isFinite(v)
+              ? Number.isNaN(v)
+                ? ".nan"
+                : v > 0
+                  ? ".inf"
+                  : "-.inf"
+              : v,
+          );
   }
   return out;
 }
