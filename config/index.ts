@@ -1,13 +1,11 @@
 // The one typed, validated configuration of the program: a declarative zod schema (schema.ts, one file per
 // section under sections/), merged over the per-environment defaults (defaults.ts) and validated before any
 // resource is created. Errors name the key path, the value and what is allowed.
-export { REGIONS, ZONE_LETTERS, partitionOf } from "./aws";
 export { ENVIRONMENTS, type Environment } from "./context";
 export { DEFAULTS } from "./defaults";
-export { PROVIDER_KEYS } from "./keys";
 export { ConfigError, PROJECT } from "./problems";
 export { rawNamespace, resolveConfig, resolveStackConfig } from "./resolve";
-export { SECTIONS, stackFileJsonSchema, TOP_KEYS, type PlatformConfig } from "./schema";
+export { stackFileJsonSchema, type PlatformConfig } from "./schema";
 export type { AccessConfig } from "./sections/access";
 export type { ClusterConfig } from "./sections/cluster";
 export type { DrConfig } from "./sections/dr";

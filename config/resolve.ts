@@ -1,7 +1,7 @@
 // Validates one stack's config and merges it over the environment's defaults: every problem at once, before any
 // resource is created.
 import { isRegion, partitionOf } from "./aws";
-import { ENVIRONMENTS, type Ctx, type Environment } from "./context";
+import type { Ctx, Environment } from "./context";
 import { DEFAULTS, withDefaults } from "./defaults";
 import { addIssues } from "./issues";
 import { checkProviderValues, checkStackKeys, sanitize } from "./keys";
@@ -196,5 +196,3 @@ export function rawNamespace(all: Record<string, string>): Record<string, unknow
   }
   return out;
 }
-
-export { ENVIRONMENTS };

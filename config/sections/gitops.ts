@@ -14,7 +14,6 @@ import {
   oneOf,
   repoUrlProblem,
   section,
-  SHA_RE,
   text,
   timeZoneProblem,
 } from "../rules";
@@ -174,4 +173,3 @@ export type GitOpsConfig = z.output<ReturnType<typeof gitops>>;
 export type SyncConfig = GitOpsConfig["sync"];
 export type ArgoCdConfig = GitOpsConfig["argocd"];
 export type FluxConfig = GitOpsConfig["flux"];
-export { SHA_RE };
