@@ -39,7 +39,7 @@ export const PROVIDER_KEYS: Record<string, { schema: z.ZodType; description: str
 
 /** Provider keys that would hold a credential in plain text, in Git and in Pulumi state. */
 const CREDENTIAL_RE =
-  /^aws:(accessKey|secretKey|token|sessionToken|secretAccessKey|accessKeyId|sharedCredentialsFiles?|assumeRole.*|password)$/i;
+  /^aws:(accessKey|secretKey|token|sessionToken|secretAccessKey|accessKeyId|sharedCredentialsFiles?|password)$/i;
 const DANGEROUS = new Set(["__proto__", "constructor", "prototype"]);
 // C0/C1 controls, format characters (bidi embeddings, overrides and isolates, zero-width joiners, the BOM),
 // line and paragraph separators, unpaired surrogates and noncharacters.
