@@ -2,7 +2,7 @@
 // values. The rest of the defaults is the same everywhere.
 import { ARGOCD_TEMPLATE_CHART_REPOS, CHARTS } from "../pins";
 import type { Environment } from "./context";
-import { ADDONS, K8S_VERSION } from "./sections/cluster";
+import { K8S_VERSION, type AutoModeCapacityType, type ComputeMode } from "./sections/cluster";
 import { ENGINE_NAMESPACE } from "./sections/externalSecrets";
 import type { PlatformConfig } from "./schema";
 
@@ -11,7 +11,9 @@ type SyncDefaults = Omit<PlatformConfig["gitops"]["sync"], "windows"> & { window
 export type Defaults = {
   network: Omit<PlatformConfig["network"], "availabilityZones"> & { availabilityZones: string[] };
   kms: Omit<PlatformConfig["kms"], "existingKeyArn">;
-  cluster: PlatformConfig["cluster"];
+  /** Add-ons come from defaultAddons (sections/cluster.ts): they depend on compute and identity. */
+  cluster: Omit<PlatformConfig["cluster"], "addons">;
+  identity: PlatformConfig["identity"];
   nodeGroups: Record<string, NodeGroupDefaults>;
   gitops: {
     engine: PlatformConfig["gitops"]["engine"];
@@ -49,6 +51,8 @@ interface EnvironmentKnobs {
   deletionWindowDays: number;
   publicEndpoint: boolean;
   controlPlaneLogRetentionDays: number;
+  compute: ComputeMode;
+  autoModeCapacityTypes: AutoModeCapacityType[];
   nodes: NodeGroupDefaults;
   sync: SyncDefaults;
   argocdHa: boolean;
@@ -71,9 +75,11 @@ function environmentDefaults(k: EnvironmentKnobs): Defaults {
       endpointPublicAccess: k.publicEndpoint,
       publicAccessCidrs: [],
       logRetentionDays: k.controlPlaneLogRetentionDays,
-      addons: ADDONS,
+      compute: k.compute,
+      autoMode: { capacityTypes: k.autoModeCapacityTypes },
     },
     nodeGroups: { system: k.nodes },
+    identity: "podIdentity",
     gitops: {
       engine: "argocd",
       private: false,
@@ -107,6 +113,8 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     deletionWindowDays: 7,
     publicEndpoint: true,
     controlPlaneLogRetentionDays: 30,
+    compute: "autoMode",
+    autoModeCapacityTypes: ["spot", "on-demand"],
     nodes: {
       instanceTypes: ["t3.large"],
       capacityType: "SPOT",
@@ -126,6 +134,8 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     deletionWindowDays: 14,
     publicEndpoint: true,
     controlPlaneLogRetentionDays: 90,
+    compute: "autoMode",
+    autoModeCapacityTypes: ["on-demand"],
     nodes: {
       instanceTypes: ["m6i.large"],
       capacityType: "ON_DEMAND",
@@ -145,6 +155,8 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     deletionWindowDays: 30,
     publicEndpoint: false,
     controlPlaneLogRetentionDays: 365,
+    compute: "nodeGroups",
+    autoModeCapacityTypes: ["on-demand"],
     nodes: {
       instanceTypes: ["m6i.xlarge"],
       capacityType: "ON_DEMAND",

@@ -7,7 +7,14 @@ export { ConfigError, PROJECT } from "./problems";
 export { rawNamespace, resolveConfig, resolveStackConfig } from "./resolve";
 export { stackFileJsonSchema, type PlatformConfig } from "./schema";
 export type { AccessConfig } from "./sections/access";
-export type { ClusterConfig } from "./sections/cluster";
+export {
+  AUTO_MODE_CAPACITY_TYPES,
+  COMPUTE_MODES,
+  type AutoModeCapacityType,
+  type AutoModeConfig,
+  type ClusterConfig,
+  type ComputeMode,
+} from "./sections/cluster";
 export type { DrConfig } from "./sections/dr";
 export { ENGINE_NAMESPACE, GITOPS_SECRETS, type ExternalSecretsConfig } from "./sections/externalSecrets";
 export {
@@ -20,6 +27,7 @@ export {
   type SyncConfig,
   type SyncWindow,
 } from "./sections/gitops";
+export { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
 export type { KmsConfig } from "./sections/kms";
 export type { NetworkConfig } from "./sections/network";
 export type { NodeGroupConfig } from "./sections/nodeGroups";

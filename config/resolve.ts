@@ -15,6 +15,8 @@ import {
   type PlatformConfig,
   type SectionName,
 } from "./schema";
+import { defaultAddons } from "./sections/cluster";
+import { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
 import { ENGINE_NAMESPACE, GITOPS_SECRETS, seedResourceName } from "./sections/externalSecrets";
 
 /** Validates one stack's raw `gitops-platform:*` config and merges it over the environment's defaults. */
@@ -85,13 +87,27 @@ function resolveInto(
     merged.gitops = { ...gitopsRaw, path: `gitops/clusters/${environment ?? "dev"}/${engine}` };
   }
 
+  // The add-ons and node groups a stack gets by default depend on its compute and identity.
+  const clusterMerged = merged.cluster;
+  const autoMode = isObject(clusterMerged) && clusterMerged.compute === "autoMode";
+  if (isObject(clusterMerged) && clusterMerged.addons === undefined)
+    merged.cluster = { ...clusterMerged, addons: defaultAddons(clusterMerged.compute, merged.identity) };
+  if (autoMode && raw.nodeGroups === undefined) delete merged.nodeGroups;
+
   const nameResult = nameSchema.safeParse(merged.name);
   if (!nameResult.success) addIssues(nameResult.error.issues, merged.name, ["name"], problems);
   const clusterRaw = raw.cluster;
   const sectionInput = {
     ctx,
     name: nameResult.data,
-    addonsWritten: isObject(clusterRaw) && clusterRaw.addons !== undefined,
+    cluster: {
+      addonsWritten: isObject(clusterRaw) && clusterRaw.addons !== undefined,
+      autoModeWritten: isObject(clusterRaw) && clusterRaw.autoMode !== undefined,
+      identity: (IDENTITY_MODES as readonly unknown[]).includes(merged.identity)
+        ? (merged.identity as IdentityMode)
+        : undefined,
+    },
+    autoMode,
     providerTags,
   };
   const out: Partial<Record<SectionName, unknown>> = {};

@@ -8,10 +8,11 @@ import { ENVIRONMENTS, type Ctx, type Environment } from "./context";
 import { PROVIDER_KEYS } from "./keys";
 import { oneOf, text } from "./rules";
 import { access } from "./sections/access";
-import { cluster } from "./sections/cluster";
+import { cluster, type ClusterFacts } from "./sections/cluster";
 import { dr, type DrConfig } from "./sections/dr";
 import { externalSecrets } from "./sections/externalSecrets";
 import { gitops } from "./sections/gitops";
+import { identity } from "./sections/identity";
 import { kms } from "./sections/kms";
 import { network } from "./sections/network";
 import { nodeGroups } from "./sections/nodeGroups";
@@ -28,8 +29,10 @@ export const name = text("3-32 lowercase letters, digits, '-'", NAME_RE, 32).met
 /** Facts of the stack the sections read besides their own values. */
 export interface SectionInput {
   ctx: Ctx;
-  /** Whether the stack file wrote cluster.addons (another version than the default needs its own pins). */
-  addonsWritten: boolean;
+  /** Whether the stack wrote cluster.addons and cluster.autoMode, and its identity (see ClusterFacts). */
+  cluster: ClusterFacts;
+  /** cluster.compute is autoMode: the program defines no node groups. */
+  autoMode: boolean;
   /** The stack's (valid) name, which the standby's must differ from. */
   name?: string;
   /** How many tags aws:defaultTags adds to every resource. */
@@ -41,8 +44,9 @@ export const SECTIONS = {
   tags: (s: SectionInput) => tagMap("Added to every AWS resource.", s.providerTags),
   network: (s: SectionInput) => network(s.ctx),
   kms: (s: SectionInput) => kms(s.ctx),
-  cluster: (s: SectionInput) => cluster(s.ctx, s.addonsWritten),
-  nodeGroups: (s: SectionInput) => nodeGroups(s.ctx),
+  cluster: (s: SectionInput) => cluster(s.ctx, s.cluster),
+  nodeGroups: (s: SectionInput) => nodeGroups(s.ctx, s.autoMode),
+  identity: () => identity,
   access: (s: SectionInput) => access(s.ctx),
   gitops: (s: SectionInput) => gitops(s.ctx),
   externalSecrets: (s: SectionInput) => externalSecrets(s.ctx),
@@ -71,7 +75,12 @@ export type PlatformConfig = { environment: Environment; name: string; region: s
 /** Keys of the namespace, in the order the stack files and the README list them. */
 export const TOP_KEYS = ["environment", "name", ...Object.keys(SECTIONS)] as string[];
 
-const GENERIC: SectionInput = { ctx: { prod: false }, addonsWritten: true, providerTags: 0 };
+const GENERIC: SectionInput = {
+  ctx: { prod: false },
+  cluster: { addonsWritten: true, autoModeWritten: false },
+  autoMode: false,
+  providerTags: 0,
+};
 
 /** A stack file's JSON Schema: fields the defaults fill are optional; unknown keys are errors. */
 export function stackFileJsonSchema(): Record<string, unknown> {

@@ -36,7 +36,15 @@ export function nodeGroup(c: Ctx) {
     }));
 }
 
-export function nodeGroups(c: Ctx) {
+export function nodeGroups(c: Ctx, autoMode = false) {
+  // Auto Mode runs the nodes: the program defines none, and a stack that lists some is told so.
+  if (autoMode)
+    return z
+      .undefined({
+        error:
+          "must not be set with cluster.compute autoMode: Auto Mode runs the nodes (pools system and general-purpose)",
+      })
+      .transform((): Record<string, NodeGroupConfig> => ({}));
   return z
     .record(
       text(
