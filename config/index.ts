@@ -27,6 +27,7 @@ export {
   type SyncConfig,
   type SyncWindow,
 } from "./sections/gitops";
+export { FLEET_ROLES, type FleetConfig, type FleetProject, type FleetSpoke } from "./sections/fleet";
 export { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
 export type { KmsConfig } from "./sections/kms";
 export type { NetworkConfig } from "./sections/network";

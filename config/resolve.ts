@@ -84,7 +84,12 @@ function resolveInto(
   const gitopsRaw = merged.gitops;
   if (isObject(gitopsRaw) && gitopsRaw.path === undefined) {
     const engine = typeof gitopsRaw.engine === "string" ? gitopsRaw.engine : "argocd";
-    merged.gitops = { ...gitopsRaw, path: `gitops/clusters/${environment ?? "dev"}/${engine}` };
+    // A fleet hub's root is the hub's tree, whatever its environment.
+    const hub = isObject(raw.fleet) && raw.fleet.role === "hub";
+    merged.gitops = {
+      ...gitopsRaw,
+      path: hub ? "gitops/clusters/hub/argocd" : `gitops/clusters/${environment ?? "dev"}/${engine}`,
+    };
   }
 
   // The add-ons and node groups a stack gets by default depend on its compute and identity.
@@ -108,6 +113,7 @@ function resolveInto(
         : undefined,
     },
     autoMode,
+    fleetRole: isObject(raw.fleet) ? raw.fleet.role : undefined,
     providerTags,
   };
   const out: Partial<Record<SectionName, unknown>> = {};
@@ -147,6 +153,44 @@ function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: 
       );
   }
   if (!ctx.prod && cfg.dr) delete cfg.dr;
+  if (cfg.fleet && ok("fleet", "gitops", "access")) {
+    const role = cfg.fleet.role;
+    // A fleet is Argo CD's: Flux has no hub, each Flux cluster reconciles itself (README, "Flux in a fleet").
+    if (cfg.gitops.engine !== "argocd")
+      problems.add(
+        "gitops.engine",
+        cfg.gitops.engine,
+        `must be argocd with fleet.role ${role}: a Flux cluster runs its own Flux and needs no fleet key`,
+      );
+    if (cfg.fleet.role === "spoke") {
+      // What a spoke's own Argo CD would need is the hub's: its repository credentials and its SSO.
+      if (cfg.gitops.private)
+        problems.add(
+          "gitops.private",
+          true,
+          "must be false on a spoke: the hub's Argo CD holds the repository credentials",
+        );
+      if (cfg.gitops.argocd.sso)
+        problems.add(
+          "gitops.argocd.sso",
+          cfg.gitops.argocd.sso,
+          "is set on the hub: a spoke runs no Argo CD",
+        );
+    } else {
+      const entries = new Set([
+        ...cfg.access.adminRoleArns,
+        ...cfg.access.deployerRoleArns,
+        ...cfg.access.viewerRoleArns,
+      ]);
+      for (const [name, s] of Object.entries(cfg.fleet.spokes))
+        if (entries.has(s.deployerRoleArn))
+          problems.add(
+            `fleet.spokes.${name}.deployerRoleArn`,
+            s.deployerRoleArn,
+            "must not also be in access.*: EKS allows one access entry per role",
+          );
+    }
+  }
   if (ok("gitops", "externalSecrets")) {
     const needsSecrets = [
       cfg.gitops.private && "gitops.private",

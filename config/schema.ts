@@ -9,7 +9,9 @@ import { PROVIDER_KEYS } from "./keys";
 import { oneOf, text } from "./rules";
 import { access } from "./sections/access";
 import { cluster, type ClusterFacts } from "./sections/cluster";
+import { DEFAULTS } from "./defaults";
 import { dr, type DrConfig } from "./sections/dr";
+import { anyFleet, fleet, type FleetConfig } from "./sections/fleet";
 import { externalSecrets } from "./sections/externalSecrets";
 import { gitops } from "./sections/gitops";
 import { identity } from "./sections/identity";
@@ -35,9 +37,17 @@ export interface SectionInput {
   autoMode: boolean;
   /** The stack's (valid) name, which the standby's must differ from. */
   name?: string;
+  /** The fleet.role the stack wrote: the fleet schema follows it. */
+  fleetRole?: unknown;
   /** How many tags aws:defaultTags adds to every resource. */
   providerTags: number;
 }
+
+const AUTOMATED = {
+  dev: DEFAULTS.dev.gitops.sync.automated,
+  staging: DEFAULTS.staging.gitops.sync.automated,
+  prod: DEFAULTS.prod.gitops.sync.automated,
+};
 
 /** Every section of the `gitops-platform` namespace besides environment and name. */
 export const SECTIONS = {
@@ -51,6 +61,7 @@ export const SECTIONS = {
   gitops: (s: SectionInput) => gitops(s.ctx),
   externalSecrets: (s: SectionInput) => externalSecrets(s.ctx),
   dr: (s: SectionInput) => dr(s.ctx, s.name),
+  fleet: (s: SectionInput) => fleet(s.ctx, s.fleetRole, s.name, AUTOMATED),
 };
 export type SectionName = keyof typeof SECTIONS;
 
@@ -69,8 +80,12 @@ export function sectionSchema(key: SectionName, input: SectionInput): z.ZodType 
 type Out<K extends SectionName> = z.output<ReturnType<(typeof SECTIONS)[K]>>;
 
 export type PlatformConfig = { environment: Environment; name: string; region: string } & {
-  [K in Exclude<SectionName, "dr">]: Out<K>;
-} & { dr?: DrConfig };
+  [K in Exclude<SectionName, "dr" | "fleet">]: Out<K>;
+} & {
+  dr?: DrConfig;
+  /** Absent: a single cluster running its own engine. */
+  fleet?: FleetConfig;
+};
 
 /** Keys of the namespace, in the order the stack files and the README list them. */
 export const TOP_KEYS = ["environment", "name", ...Object.keys(SECTIONS)] as string[];
@@ -109,7 +124,9 @@ export function stackFileJsonSchema(): Record<string, unknown> {
   properties["gitops-platform:environment"] = strip(json(environment));
   properties["gitops-platform:name"] = strip(json(name));
   for (const [key, make] of Object.entries(SECTIONS))
-    properties[`gitops-platform:${key}`] = strip(json(make(GENERIC)));
+    properties[`gitops-platform:${key}`] = strip(
+      json(key === "fleet" ? anyFleet(GENERIC.ctx, AUTOMATED) : make(GENERIC)),
+    );
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $comment:

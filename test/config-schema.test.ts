@@ -13,6 +13,7 @@ const STACK_FILES = fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test
 type JsonSchema = {
   properties?: Record<string, JsonSchema>;
   additionalProperties?: JsonSchema | boolean;
+  anyOf?: JsonSchema[];
   type?: string;
 };
 
@@ -23,7 +24,9 @@ function schemaKeys(): { all: Set<string>; leaves: string[] } {
   const walk = (s: JsonSchema, at: string) => {
     all.add(at);
     const map = typeof s.additionalProperties === "object" ? s.additionalProperties : undefined;
-    if (s.properties) for (const [k, v] of Object.entries(s.properties)) walk(v, `${at}.${k}`);
+    // A union (fleet's hub or spoke): the keys of every branch.
+    if (s.anyOf) for (const branch of s.anyOf) walk(branch, at);
+    else if (s.properties) for (const [k, v] of Object.entries(s.properties)) walk(v, `${at}.${k}`);
     else if (map?.properties) walk(map, `${at}.<name>`);
     else leaves.push(at);
   };
@@ -43,7 +46,10 @@ function readmeKeys(): string[] {
     if (!cell) return [];
     const [first, ...siblings] = [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
     const parent = first.includes(".") ? first.slice(0, first.lastIndexOf(".") + 1) : "";
-    return [first, ...siblings.map((s) => parent + s)];
+    // `<env>` stands for each environment, as the schema spells them out.
+    return [first, ...siblings.map((s) => parent + s)].flatMap((k) =>
+      k.includes("<env>") ? ["dev", "staging", "prod"].map((e) => k.replace("<env>", e)) : [k],
+    );
   });
 }
 

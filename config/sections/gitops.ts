@@ -35,7 +35,7 @@ function check<T>(problemOf: (v: T) => string | undefined) {
   };
 }
 
-const window = section({
+export const window = section({
   kind: oneOf(["allow", "deny"]),
   schedule: text("a five-field cron schedule such as '0 9 * * 1-4'", /^[\x20-\x7e]+$/, 128).superRefine(
     check((s: string) => {
@@ -51,6 +51,25 @@ const window = section({
 });
 export type SyncWindow = z.output<typeof window>;
 
+/** In prod, an allow window that never closes is automated sync without a gate: refused. */
+export function refuseOpenWindows(
+  windows: SyncWindow[],
+  at: Array<string | number>,
+  ctx: z.RefinementCtx,
+): void {
+  windows.forEach((w, i) => {
+    const cron = parseCron(w.schedule);
+    if (w.kind !== "allow" || typeof cron === "string") return;
+    if (durationMinutes(w.duration) >= longestGapMinutes(cron))
+      fail(
+        ctx,
+        [...at, i],
+        "must close in prod: its duration covers the time between its starts, so it is automated sync without a gate",
+        w,
+      );
+  });
+}
+
 export function gitops(c: Ctx) {
   const sync = section({
     automated: defaulted(bool(), "Argo CD automated sync; in prod only with an allow window."),
@@ -60,18 +79,7 @@ export function gitops(c: Ctx) {
     retryLimit: defaulted(int(1, 10)),
     interval: defaulted(duration("1m or 10m")),
   }).superRefine((s, ctx) => {
-    if (!c.prod) return;
-    s.windows.forEach((w, i) => {
-      const cron = parseCron(w.schedule);
-      if (w.kind !== "allow" || typeof cron === "string") return;
-      if (durationMinutes(w.duration) >= longestGapMinutes(cron))
-        fail(
-          ctx,
-          ["windows", i],
-          "must close in prod: its duration covers the time between its starts, so it is automated sync without a gate",
-          w,
-        );
-    });
+    if (c.prod) refuseOpenWindows(s.windows, ["windows"], ctx);
   });
   const argocd = section({
     chartVersion: chartVersion(),
