@@ -1,7 +1,7 @@
 // Entry point: read and validate the stack's config, compose the platform's components, export outputs.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GITOPS_SECRETS, rawNamespace, resolveConfig } from "./config";
+import { GITOPS_SECRETS, resolveStackConfig } from "./config";
 import { bridgeMetadata, type AddonIdentity } from "./components/bridge";
 import { Cluster } from "./components/cluster";
 import { chooseCompute } from "./compute";
@@ -18,7 +18,7 @@ import { Network } from "./components/network";
 import { topologyOf } from "./topology";
 
 const all = pulumi.runtime.allConfig();
-const cfg = resolveConfig(rawNamespace(all), all["aws:region"]);
+const cfg = resolveStackConfig(all);
 
 const ctx: AwsContext = {
   accountId: aws.getCallerIdentityOutput().accountId,

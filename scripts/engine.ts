@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
+import { readStackFile } from "../config/stackFile";
 
 export const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "gitops-platform";
@@ -41,25 +41,15 @@ export type StackRuns = Record<string, StackRun>;
 
 /** A stack file's `config:` block as the Pulumi engine hands it to a program: structured values as JSON. */
 export function loadStackConfig(stackOrFile: string): { stack: string; config: Record<string, string> } {
-  const file = stackOrFile.endsWith(".yaml")
+  const file = /\.ya?ml$/.test(stackOrFile)
     ? path.resolve(stackOrFile)
     : path.join(ROOT, `Pulumi.${stackOrFile}.yaml`);
   if (!fs.existsSync(file)) throw new Error(`stack file not found: ${file}`);
-  const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   const stack = path
     .basename(file)
     .replace(/^Pulumi\./, "")
-    .replace(/\.yaml$/, "");
-  const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (value !== null && typeof value === "object" && "secure" in (value as object)) {
-      throw new Error(
-        `${file}: ${key} is a secure value; secrets belong in AWS Secrets Manager, not stack files`,
-      );
-    }
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return { stack, config };
+    .replace(/\.ya?ml$/, "");
+  return { stack, config: readStackFile(file) };
 }
 
 /** Merges `overrides` (`{"gitops-platform:gitops": {...}}`) into a stack config, objects merged one level deep. */

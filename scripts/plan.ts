@@ -13,10 +13,13 @@ import {
   ConfigError,
   ENGINES,
   IDENTITY_MODES,
+  resolveStackConfig,
   type ComputeMode,
   type Engine,
   type IdentityMode,
 } from "../config";
+import { redactString } from "../config/problems";
+import { StackFileError } from "../config/stackFile";
 import { renderBootstrap } from "../test/lib/render";
 import {
   AUTO_MODE_FIRST_NODE,
@@ -24,7 +27,14 @@ import {
   LOCAL_CHART_RELEASE,
   type CreationTimeTable,
 } from "./creation-times";
-import { buildStack, ROOT, type CapturedResource, type StackRun } from "./engine";
+import {
+  buildStack,
+  loadStackConfig,
+  ROOT,
+  withOverrides,
+  type CapturedResource,
+  type StackRun,
+} from "./engine";
 import { discoverFleets, fleetPlanFiles, planFleet } from "./fleet-plan";
 
 export const PROJECT = "gitops-platform";
@@ -1060,7 +1070,7 @@ export class UsageError extends Error {
   }
 }
 
-const USAGE = `usage: npm run plan -- (--stack <name> | --stack-file <path/to/Pulumi.<stack>.yaml> | --fleet)
+const USAGE = `usage: npm run plan -- (--stack <name or path.yaml> | --stack-file <path/to/Pulumi.<stack>.yaml> | --fleet)
                         [--out <dir>] [--engine argocd|flux] [--compute nodeGroups|autoMode]
                         [--identity podIdentity|irsa] [--quiet]
   --stack       a stack of this project (Pulumi.<name>.yaml in the repository root)
@@ -1131,8 +1141,13 @@ export function parseArgs(argv: string[]): CliOptions {
     throw new UsageError("give exactly one of --stack, --stack-file and --fleet");
   }
   let stackFile: string;
+  // `--stack path/to/Pulumi.x.yaml` is a stack file, as loadStackConfig reads it.
+  if (values.stack !== undefined && /\.ya?ml$|\//.test(values.stack)) {
+    values["stack-file"] = values.stack;
+    delete values.stack;
+  }
   if (values.stack !== undefined) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(values.stack) || values.stack.endsWith(".yaml")) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(values.stack)) {
       throw new UsageError(
         `--stack ${JSON.stringify(values.stack)} is not a stack name (use --stack-file for a path)`,
       );
@@ -1150,7 +1165,7 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   } else {
     const given = values["stack-file"];
-    if (!given.endsWith(".yaml")) throw new UsageError(`--stack-file ${given}: a stack file ends in .yaml`);
+    if (!/\.ya?ml$/.test(given)) throw new UsageError(`--stack-file ${given}: a stack file ends in .yaml`);
     stackFile = path.resolve(given);
     if (!fs.existsSync(stackFile) || !fs.statSync(stackFile).isFile()) {
       throw new UsageError(`stack file not found: ${given}`);
@@ -1176,7 +1191,10 @@ export function parseArgs(argv: string[]): CliOptions {
 
 /** Runs the program for a stack file (optionally with other modes) and plans it. */
 export async function planStack(stackFile: string, opts: ModeOverrides & PlanOptions = {}): Promise<Plan> {
-  const run = await buildStack(stackFile, modeOverrides(opts));
+  const overrides = modeOverrides(opts);
+  // The program validates the same way; doing it first means a bad file never reaches the mock engine.
+  resolveStackConfig(withOverrides(loadStackConfig(stackFile).config, overrides));
+  const run = await buildStack(stackFile, overrides);
   return buildPlan(run, opts);
 }
 
@@ -1184,7 +1202,7 @@ function stackNameOf(stackFile: string): string {
   return path
     .basename(stackFile)
     .replace(/^Pulumi\./, "")
-    .replace(/\.yaml$/, "");
+    .replace(/\.ya?ml$/, "");
 }
 
 async function fleetMain(opts: CliOptions): Promise<number> {
@@ -1220,6 +1238,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`\nwrote ${files.length} files to ${shown.startsWith("..") ? out : shown}\n`);
     return 0;
   } catch (err) {
+    if (err instanceof StackFileError) {
+      process.stderr.write(`plan: ${err.message}\n`);
+      return 2;
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`plan: ${err.message}\n${USAGE}\n`);
       return 2;
@@ -1228,11 +1250,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }
-    if (err instanceof Error && /is a secure value/.test(err.message)) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`plan failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Never a stack trace for any input: the message only (PLAN_DEBUG=1 shows the trace to a developer).
+    const shownError =
+      err instanceof Error
+        ? process.env.PLAN_DEBUG
+          ? err.stack
+          : `${err.name}: ${err.message}`
+        : String(err);
+    process.stderr.write(`plan failed: ${redactString(String(shownError))}\n`);
     return 1;
   }
 }
@@ -1241,7 +1266,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.stdout.write("", () => process.exit(code)),
     (err: unknown) => {
-      process.stderr.write(`plan failed: ${String(err)}\n`);
+      process.stderr.write(
+        `plan failed: ${redactString(String(err instanceof Error ? err.message : err))}\n`,
+      );
       process.exit(1);
     },
   );

@@ -414,7 +414,7 @@ describe("compute and identity: config", () => {
     (r.cluster as Any).compute = "autoMode";
     assert.match(
       configProblems(r),
-      /gitops-platform:nodeGroups = \{.*\}: must not be set with cluster.compute autoMode/,
+      /gitops-platform:nodeGroups = \{.*: must not be set with cluster.compute autoMode/,
     );
   });
   it("refuses spot capacity in prod in Auto Mode, as it does for node groups", () => {

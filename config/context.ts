@@ -1,0 +1,13 @@
+// What the env- and region-dependent rules read. Unknown (invalid) environment or region: those rules are skipped,
+// so one wrong value hides nothing else and causes no follow-on errors.
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export interface Ctx {
+  env?: Environment;
+  /** A region of the provider's list, or undefined when aws:region is missing or wrong. */
+  region?: string;
+  /** The region's partition (aws, aws-cn, aws-us-gov, ...). */
+  partition?: string;
+  prod: boolean;
+}

@@ -1,0 +1,34 @@
+// The one typed, validated configuration of the program: a declarative zod schema (schema.ts, one file per
+// section under sections/), merged over the per-environment defaults (defaults.ts) and validated before any
+// resource is created. Errors name the key path, the value and what is allowed.
+export { ENVIRONMENTS, type Environment } from "./context";
+export { DEFAULTS } from "./defaults";
+export { ConfigError, PROJECT } from "./problems";
+export { rawNamespace, resolveConfig, resolveStackConfig } from "./resolve";
+export { stackFileJsonSchema, type PlatformConfig } from "./schema";
+export type { AccessConfig } from "./sections/access";
+export {
+  AUTO_MODE_CAPACITY_TYPES,
+  COMPUTE_MODES,
+  type AutoModeCapacityType,
+  type AutoModeConfig,
+  type ClusterConfig,
+  type ComputeMode,
+} from "./sections/cluster";
+export type { DrConfig } from "./sections/dr";
+export { ENGINE_NAMESPACE, GITOPS_SECRETS, type ExternalSecretsConfig } from "./sections/externalSecrets";
+export {
+  ENGINES,
+  PINNED_REVISION_RE,
+  type ArgoCdConfig,
+  type Engine,
+  type FluxConfig,
+  type GitOpsConfig,
+  type SyncConfig,
+  type SyncWindow,
+} from "./sections/gitops";
+export { FLEET_ROLES, type FleetConfig, type FleetProject, type FleetSpoke } from "./sections/fleet";
+export { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
+export type { KmsConfig } from "./sections/kms";
+export type { NetworkConfig } from "./sections/network";
+export type { NodeGroupConfig } from "./sections/nodeGroups";

@@ -1,0 +1,91 @@
+import { z } from "zod";
+import { MAX_SECRET_NAME, SECRET_NAME_RE } from "../aws";
+import { ENVIRONMENTS, type Ctx } from "../context";
+import { bool, defaulted, fail, int, list, section, text } from "../rules";
+
+export const ENGINE_NAMESPACE = { argocd: "argocd", flux: "flux-system" } as const;
+/** Secrets Manager entries (under the environment's prefix) the GitOps engine reads, when configured. */
+export const GITOPS_SECRETS = { repository: "gitops/repository", argocdOidc: "argocd/oidc" } as const;
+
+const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SECRET_PATH_RE = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
+const namespace = (what = "a namespace name") => text(what, K8S_NAME_RE, 63);
+
+/** The resource name components/externalSecrets.ts gives a seed secret: '/' as '-'. */
+export function seedResourceName(secret: string): string {
+  return secret.replace(/\//g, "-");
+}
+
+export function externalSecrets(c: Ctx) {
+  return section({
+    enabled: defaulted(bool()),
+    chartVersion: defaulted(text("an exact chart version (X.Y.Z)", /^\d{1,4}\.\d{1,4}\.\d{1,4}$/, 16)),
+    namespace: defaulted(
+      namespace().refine((n) => !Object.values<string>(ENGINE_NAMESPACE).includes(n), {
+        error: "must not be argocd or flux-system: the engines own those",
+      }),
+    ),
+    prefix: defaulted(
+      z
+        .string({ error: "must be a path like platform/dev (no leading or trailing '/')" })
+        .max(256, { error: "must be at most 256 characters", abort: true })
+        .superRefine((prefix, ctx) => {
+          if (prefix === "")
+            return fail(
+              ctx,
+              [],
+              "must not be empty: an empty prefix would let the cluster read every secret",
+            );
+          if (prefix.includes("*"))
+            return fail(ctx, [], "must not contain '*': the prefix is matched as a path, wildcards widen it");
+          if (!SECRET_PATH_RE.test(prefix))
+            return fail(ctx, [], "must be a path like platform/dev (no leading or trailing '/')");
+          if (c.env && !prefix.endsWith(`/${c.env}`))
+            return fail(
+              ctx,
+              [],
+              `must end with /${c.env}, so that no environment's prefix contains another's (the grant is <prefix>/*)`,
+            );
+          const segments = prefix.split("/");
+          const other = segments
+            .slice(0, -1)
+            .findIndex((s) => (ENVIRONMENTS as readonly string[]).includes(s));
+          if (other >= 0)
+            fail(
+              ctx,
+              [],
+              `must not lie under another environment's prefix (${segments.slice(0, other + 1).join("/")}): that environment's grant <prefix>/* would cover it`,
+            );
+        }),
+      "Secrets Manager names and Parameter Store paths this environment may read; default platform/<environment>.",
+    ),
+    allowedNamespaces: defaulted(list(namespace())),
+    replicas: defaulted(int(1, 5)),
+    seedSecrets: defaulted(list(text("a name relative to the prefix", SECRET_PATH_RE, MAX_SECRET_NAME))),
+    adoptSeedSecrets: defaulted(bool()),
+  }).superRefine((e, ctx) => {
+    if (e.allowedNamespaces.length === 0)
+      fail(ctx, ["allowedNamespaces"], "must list at least one namespace");
+    if (c.prod && e.replicas < 2)
+      fail(ctx, ["replicas"], "must be at least 2 in prod, so a node drain never stops secret sync");
+    const seen = new Map<string, number>();
+    e.seedSecrets.forEach((s, i) => {
+      if (e.prefix.length + 1 + s.length > MAX_SECRET_NAME || !SECRET_NAME_RE.test(`${e.prefix}/${s}`))
+        fail(
+          ctx,
+          ["seedSecrets", i],
+          `must make a Secrets Manager name (<prefix>/<name>) of at most ${MAX_SECRET_NAME} characters`,
+        );
+      const id = seedResourceName(s);
+      const first = seen.get(id);
+      if (first !== undefined)
+        fail(
+          ctx,
+          ["seedSecrets", i],
+          `must not map to the same resource as seedSecrets[${first}] (${e.seedSecrets[first]}): '/' becomes '-'`,
+        );
+      else seen.set(id, i);
+    });
+  });
+}
+export type ExternalSecretsConfig = z.output<ReturnType<typeof externalSecrets>>;

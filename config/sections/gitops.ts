@@ -1,0 +1,183 @@
+import { z } from "zod";
+import type { Ctx } from "../context";
+import { longestGapMinutes, parseCron } from "../cron";
+import {
+  bool,
+  defaulted,
+  DURATION_RE,
+  durationMinutes,
+  fail,
+  gitRefProblem,
+  httpsUrlProblem,
+  int,
+  list,
+  oneOf,
+  repoUrlProblem,
+  section,
+  text,
+  timeZoneProblem,
+} from "../rules";
+
+export const ENGINES = ["argocd", "flux"] as const;
+export type Engine = (typeof ENGINES)[number];
+/** A tag (v1.2.3, 1.2.3, v1.2.3-rc.1) or a full commit SHA: the only revisions prod accepts. */
+export const PINNED_REVISION_RE = /^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?|[0-9a-f]{40}|[0-9a-f]{64})$/;
+const EXACT_VERSION_RE = /^\d{1,4}\.\d{1,4}\.\d{1,4}$/;
+const chartVersion = () => defaulted(text("an exact chart version (X.Y.Z)", EXACT_VERSION_RE, 16));
+const duration = (example: string) => text(`a duration such as ${example}`, DURATION_RE, 16);
+const PRINTABLE = /^[^\s]+$/;
+
+/** A check written as a function returning the problem (or nothing), as a zod refinement. */
+function check<T>(problemOf: (v: T) => string | undefined) {
+  return (v: T, ctx: z.RefinementCtx) => {
+    const p = problemOf(v);
+    if (p) fail(ctx, [], p);
+  };
+}
+
+export const window = section({
+  kind: oneOf(["allow", "deny"]),
+  schedule: text("a five-field cron schedule such as '0 9 * * 1-4'", /^[\x20-\x7e]+$/, 128).superRefine(
+    check((s: string) => {
+      const c = parseCron(s);
+      return typeof c === "string" ? c : undefined;
+    }),
+  ),
+  duration: duration("2h"),
+  timeZone: text("an IANA time zone such as Europe/Paris or UTC", /^[A-Za-z0-9_+/-]+$/, 64)
+    .superRefine(check(timeZoneProblem))
+    .default("UTC"),
+  manualSync: bool().default(true),
+});
+export type SyncWindow = z.output<typeof window>;
+
+/** In prod, an allow window that never closes is automated sync without a gate: refused. */
+export function refuseOpenWindows(
+  windows: SyncWindow[],
+  at: Array<string | number>,
+  ctx: z.RefinementCtx,
+): void {
+  windows.forEach((w, i) => {
+    const cron = parseCron(w.schedule);
+    if (w.kind !== "allow" || typeof cron === "string") return;
+    if (durationMinutes(w.duration) >= longestGapMinutes(cron))
+      fail(
+        ctx,
+        [...at, i],
+        "must close in prod: its duration covers the time between its starts, so it is automated sync without a gate",
+        w,
+      );
+  });
+}
+
+export function gitops(c: Ctx) {
+  const sync = section({
+    automated: defaulted(bool(), "Argo CD automated sync; in prod only with an allow window."),
+    prune: defaulted(bool()),
+    selfHeal: defaulted(bool()),
+    windows: defaulted(list(window, "a list of {kind, schedule, duration, timeZone, manualSync}")),
+    retryLimit: defaulted(int(1, 10)),
+    interval: defaulted(duration("1m or 10m")),
+  }).superRefine((s, ctx) => {
+    if (c.prod) refuseOpenWindows(s.windows, ["windows"], ctx);
+  });
+  const argocd = section({
+    chartVersion: chartVersion(),
+    ha: defaulted(bool(), "prod: true."),
+    sso: section({
+      issuer: text("an https:// OIDC issuer URL", /^[\x21-\x7e]+$/, 512).superRefine(
+        check((u: string) => httpsUrlProblem(u, "an https:// OIDC issuer URL")),
+      ),
+      clientId: text("the OIDC client id", PRINTABLE, 256),
+    })
+      .optional()
+      .meta({ description: "OIDC single sign-on; the client secret comes from Secrets Manager." }),
+    // No wildcard: an RBAC group binding is matched as a pattern, and `*` would make every user an admin.
+    adminGroups: defaulted(
+      list(text("an SSO group name, without spaces, ',' or wildcards", /^[^\s,*?]+$/, 256)),
+    ),
+    extraSourceRepos: defaulted(
+      list(
+        text(
+          "an exact https:// or oci:// repository URL, without wildcards or credentials",
+          PRINTABLE,
+          512,
+        ).superRefine(
+          check((u: string) =>
+            httpsUrlProblem(
+              u,
+              "an exact https:// or oci:// repository URL, without wildcards or credentials",
+              ["https:", "oci:"],
+            ),
+          ),
+        ),
+      ),
+    ),
+  });
+  return section({
+    engine: defaulted(oneOf(ENGINES)),
+    repoUrl: text("a Git repository URL", /^[^\s]+$/, 512).superRefine(
+      check((u: string) => {
+        const r = repoUrlProblem(u);
+        return typeof r === "string" ? r : undefined;
+      }),
+    ),
+    // No regex check before the refinement: the refinement says which git rule a revision breaks.
+    targetRevision: z
+      .string({ error: "must be a Git ref" })
+      .max(255, { error: "must be a Git ref of at most 255 characters", abort: true })
+      .superRefine(check(gitRefProblem))
+      .meta({
+        pattern: "^(?!-)[^\\s~^:?*[\\\\]+$",
+        description: "A branch, tag or full commit SHA; prod: a tag or SHA.",
+      }),
+    path: defaulted(
+      text(
+        "a relative path inside the repository, without '..'",
+        /^(?![/-])(?!.*(^|\/)\.\.(\/|$))[\w./-]+$/,
+        256,
+      ),
+      "Default gitops/clusters/<environment>/<engine>.",
+    ),
+    private: defaulted(bool(), "Credentials from Secrets Manager <prefix>/gitops/repository."),
+    sync: defaulted(sync),
+    argocd: defaulted(argocd),
+    flux: defaulted(section({ chartVersion: chartVersion() })),
+  }).superRefine((g, ctx) => {
+    const repo = repoUrlProblem(g.repoUrl);
+    if (g.private && typeof repo !== "string" && repo.kind === "ssh")
+      fail(ctx, ["repoUrl"], "must be https:// for a private repository (credentials are a token)");
+    if (c.prod && !PINNED_REVISION_RE.test(g.targetRevision))
+      fail(
+        ctx,
+        ["targetRevision"],
+        "must be pinned in prod: a release tag (v1.4.2) or a full commit SHA, not a moving branch or HEAD",
+      );
+    // Flux always reconciles: for it, prod's gate is the pinned revision, and `automated` does not apply.
+    if (
+      g.engine === "argocd" &&
+      c.prod &&
+      g.sync.automated &&
+      !g.sync.windows.some((w) => w.kind === "allow")
+    )
+      fail(
+        ctx,
+        ["sync", "automated"],
+        "needs gitops.sync.windows with an allow window in prod: automated sync in prod must be gated",
+      );
+    if (g.engine === "flux" && g.sync.windows.length > 0)
+      fail(
+        ctx,
+        ["sync", "windows"],
+        "are an ArgoCD feature; with Flux, prod is gated by a pinned targetRevision",
+      );
+    if (c.prod && g.engine === "argocd" && !g.argocd.ha)
+      fail(ctx, ["argocd", "ha"], "must be true in prod: the GitOps controller is what keeps prod converged");
+    if (g.argocd.adminGroups.length > 0 && !g.argocd.sso)
+      fail(ctx, ["argocd", "adminGroups"], "need gitops.argocd.sso: groups come from the SSO token");
+  });
+}
+export type GitOpsConfig = z.output<ReturnType<typeof gitops>>;
+export type SyncConfig = GitOpsConfig["sync"];
+export type ArgoCdConfig = GitOpsConfig["argocd"];
+export type FluxConfig = GitOpsConfig["flux"];
