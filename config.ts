@@ -115,6 +115,8 @@ export interface ArgoCdConfig {
   ha: boolean;
   /** OIDC single sign-on; the client secret comes from Secrets Manager `<prefix>/argocd/oidc`. */
   sso?: { issuer: string; clientId: string };
+  /** Argo CD's external URL (`https://<host>`), where SSO sends users back; required with `sso`. */
+  url?: string;
   /** SSO groups that get role:admin; everyone else is read-only. */
   adminGroups: string[];
   /** Helm repositories the platform project may deploy charts from, besides the GitOps repository itself. */
@@ -555,6 +557,16 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
       "a pinned vX.Y.Z-eksbuild.N",
     );
   }
+  const [cniMajor, cniMinor] = (/^v(\d+)\.(\d+)\./.exec(cluster.addons["vpc-cni"] ?? "") ?? [])
+    .slice(1)
+    .map(Number);
+  if (cniMajor === 1 && cniMinor < 14) {
+    v.fail(
+      "cluster.addons.vpc-cni",
+      cluster.addons["vpc-cni"],
+      "must be v1.14.0 or later: its network policy agent enforces the NetworkPolicies the charts install",
+    );
+  }
   if (cluster.endpointPublicAccess) {
     if (prod)
       v.fail("cluster.endpointPublicAccess", true, "must be false in prod: the API is reached privately");
@@ -956,7 +968,7 @@ function resolveGitOps(
   }
 
   const argoRaw = v.object("gitops.argocd", raw.argocd, d.argocd);
-  v.known("gitops.argocd", argoRaw, ["chartVersion", "ha", "sso", "adminGroups", "extraSourceRepos"]);
+  v.known("gitops.argocd", argoRaw, ["chartVersion", "ha", "sso", "url", "adminGroups", "extraSourceRepos"]);
   const argocd: ArgoCdConfig = {
     chartVersion: v.string(
       "gitops.argocd.chartVersion",
@@ -996,6 +1008,7 @@ function resolveGitOps(
       clientId: v.string("gitops.argocd.sso.clientId", sso.clientId, /^\S+$/, "the OIDC client id"),
     };
   }
+  argocd.url = resolveArgoCdUrl(v, argoRaw.url, argocd.sso !== undefined);
   if (argocd.adminGroups.length > 0 && !argocd.sso) {
     v.fail(
       "gitops.argocd.adminGroups",
@@ -1015,6 +1028,40 @@ function resolveGitOps(
     ),
   };
   return { engine, repoUrl, targetRevision, path, private: isPrivate, sync, argocd, flux };
+}
+
+// A DNS name (no IP literal: a certificate and an IdP's redirect registration name a host), an optional port, and
+// nothing after it: Argo CD served under a path needs server.rootpath, which the platform does not set.
+const ARGOCD_URL_RE =
+  /^https:\/\/(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9](:\d{1,5})?\/?$/i;
+
+/** Argo CD's external URL, normalised to `https://<host>[:port]`: SSO redirects every login to it. */
+function resolveArgoCdUrl(v: Validator, raw: Json, sso: boolean): string | undefined {
+  const key = "gitops.argocd.url";
+  if (raw === undefined) {
+    if (sso) {
+      v.fail(
+        key,
+        raw,
+        "is required with gitops.argocd.sso: Argo CD's external https:// URL, where the identity provider sends users back (<url>/auth/callback); without it every login goes to the chart's https://argocd.example.com",
+      );
+    }
+    return undefined;
+  }
+  if (typeof raw === "string" && /^[a-z+]+:\/\/[^/]*@/i.test(raw)) {
+    v.fail(key, redactUrl(raw), "must not carry credentials");
+    return undefined;
+  }
+  const port = typeof raw === "string" ? Number(ARGOCD_URL_RE.exec(raw)?.[1]?.slice(1) ?? 443) : 0;
+  if (typeof raw !== "string" || !ARGOCD_URL_RE.test(raw) || port < 1 || port > 65535) {
+    v.fail(
+      key,
+      raw,
+      "must be an https:// URL of a host (DNS name, optional port) without path, query, fragment or credentials, such as https://argocd.example.com",
+    );
+    return undefined;
+  }
+  return raw.toLowerCase().replace(/\/$/, "");
 }
 
 const DURATION_RE = /^([1-9]\d*(s|m|h))+$/;

@@ -51,6 +51,11 @@ export function argoCdValues(c: GitOpsConfig, environment: Environment) {
   const pdb = (n: number) => ({ enabled: n > 1, minAvailable: 1 });
   const sso = c.argocd.sso;
   return {
+    global: {
+      // The chart renders argocd-cm `url` (and the notifications' links) as https://<global.domain>; SSO
+      // redirects every login there, so a wrong domain locks everyone out once the local admin is off.
+      ...(c.argocd.url ? { domain: new URL(c.argocd.url).host } : {}),
+    },
     crds: { install: true, keep: true },
     dex: { enabled: false },
     configs: {
