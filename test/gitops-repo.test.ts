@@ -18,6 +18,8 @@ import {
 } from "./lib/crd";
 import { isBuiltinKind, validateBuiltinObject } from "./lib/k8s-schema";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
+import { chartAppVersion, chartDefaults, declares } from "./lib/charts";
+import { CHARTS, type ChartName } from "../pins";
 
 type Obj = Record<string, unknown>;
 type Any = any;
@@ -62,6 +64,18 @@ function switchVariants(raw: string): string[] {
   }
   return out;
 }
+/**
+ * How each add-on chart installs CRDs, read from its templates upstream: `keepValue` puts
+ * helm.sh/resource-policy: keep on templated CRDs (argo-rollouts templates/crds/); `crdsDir` ships them in
+ * crds/, which Helm installs but never deletes, yet Argo CD deletes with the Application (aws-load-balancer-
+ * controller's carry no keep annotation); `templateToggle` would render them as templates instead (flagger).
+ */
+const ADDON_CRDS: Record<string, { keepValue?: string; crdsDir?: true; templateToggle?: string }> = {
+  "argo-rollouts": { keepValue: "keepCRDs" },
+  "aws-load-balancer-controller": { crdsDir: true },
+  flagger: { crdsDir: true, templateToggle: "crd.create" },
+  "metrics-server": {},
+};
 /** Placeholder that clusters/base uses for per-environment values; every clusters/<env> entry point replaces it. */
 const ENV_PLACEHOLDER = "ENVIRONMENT";
 
@@ -704,6 +718,66 @@ describe("gitops repository", function () {
         assert.deepStrictEqual(argo(env), argo("dev"), `argocd ${env}`);
         assert.deepStrictEqual(flux(env), flux("dev"), `flux ${env}`);
       }
+    });
+
+    it("keeps the CRDs every add-on chart installs when its Application or HelmRelease goes", () => {
+      const kinds = (chart: string) => {
+        const kind = ADDON_CRDS[chart];
+        assert.ok(kind, `${chart}: say in ADDON_CRDS how the chart installs CRDs (read its templates)`);
+        return kind;
+      };
+      const pinOf = (chart: string) =>
+        (Object.keys(CHARTS) as ChartName[]).find((k) => CHARTS[k].chart === chart)!;
+      for (const o of ofKind(render("gitops/clusters/prod/argocd"), "ApplicationSet")) {
+        const source = o.spec.template.spec.source;
+        if (!source.chart) continue;
+        const kind = kinds(source.chart);
+        if (kind.keepValue) {
+          assert.ok(declares(chartDefaults(pinOf(source.chart)), kind.keepValue), kind.keepValue);
+          assert.strictEqual(source.helm.valuesObject[kind.keepValue], true, `${id(o)}: ${kind.keepValue}`);
+        }
+        // Argo CD applies crds/ like any manifest, and deletes what it applied with the Application.
+        if (kind.crdsDir)
+          assert.strictEqual(
+            o.spec.syncPolicy?.preserveResourcesOnDeletion,
+            true,
+            `${id(o)}: deletion cascades`,
+          );
+      }
+      for (const hr of ofKind(render("gitops/platform/flux/infra-controllers"), "HelmRelease")) {
+        const chart = hr.spec.chart.spec.chart;
+        const kind = kinds(chart);
+        if (kind.crdsDir) {
+          for (const when of ["install", "upgrade"])
+            assert.match(String(hr.spec[when]?.crds), /^Create(Replace)?$/, `${id(hr)}: ${when}.crds`);
+        }
+        if (kind.templateToggle) {
+          assert.ok(declares(chartDefaults(pinOf(chart)), kind.templateToggle), kind.templateToggle);
+          const [k1, k2] = kind.templateToggle.split(".");
+          assert.strictEqual(hr.spec.values?.[k1]?.[k2], false, `${id(hr)}: ${kind.templateToggle}`);
+        }
+      }
+      for (const pin of Object.values(CHARTS)) if (pin.installedBy !== "program") kinds(pin.chart);
+    });
+
+    it("states the controller versions the pins ship, read from the charts' Chart.yaml", () => {
+      const apps: Array<[string, ChartName]> = [
+        ["Argo CD", "argoCd"],
+        ["Argo Rollouts", "argoRollouts"],
+        ["Flagger", "flagger"],
+        ["Flux", "flux"],
+      ];
+      const wrong: string[] = [];
+      for (const doc of ["README.md", "gitops/README.md"]) {
+        const text = fs.readFileSync(path.join(REPO_ROOT, doc), "utf8");
+        for (const [app, pin] of apps) {
+          const shipped = chartAppVersion(pin).replace(/^v/, "");
+          for (const m of text.matchAll(new RegExp(`${app} v?(\\d+\\.\\d+(?:\\.\\d+)?)`, "g")))
+            if (!`${shipped}.`.startsWith(`${m[1]}.`))
+              wrong.push(`${doc}: "${m[0]}", the pin ships ${shipped}`);
+        }
+      }
+      assert.deepStrictEqual(wrong, []);
     });
 
     it("pins every chart to an exact version", () => {
