@@ -5,19 +5,17 @@
 import * as assert from "node:assert/strict";
 import { CHARTS } from "../pins";
 import {
+  active,
+  budgetOf,
   CONTAINERS,
   DISABLED_DEPENDENCIES,
   WORKLOADS,
-  type ChartWorkload,
   type InstalledChart,
 } from "./lib/chart-workloads";
 import { chartDefaults, declares, mergeValues, valueAt } from "./lib/charts";
 import { buildStack, type Stack } from "./lib/harness";
 
 type Obj = Record<string, any>;
-
-const active = (values: Obj, when: string[] = []) =>
-  when.every((w) => (w.startsWith("!") ? !valueAt(values, w.slice(1)) : Boolean(valueAt(values, w))));
 
 /** Helm's `helm.sh/resource-policy: keep` on every CRD the chart installs: the values that put it there. */
 const KEEP_CRDS: Record<InstalledChart, Record<string, unknown>> = {
@@ -92,17 +90,12 @@ for (const v of variants) {
 
     it("gives every workload with more than one replica a PodDisruptionBudget, and none to a single replica", () => {
       const wrong: string[] = [];
-      const budget = (merged: Obj, w: ChartWorkload): Obj | undefined => {
-        const p = valueAt(merged, w.pdb!.path) as Obj | undefined;
-        if (w.pdb!.form === "enabled") return p?.enabled ? p : undefined;
-        return p && Object.keys(p).length > 0 ? p : undefined;
-      };
       for (const chart of charts) {
         const { merged } = values(chart);
         for (const w of WORKLOADS[chart].filter((w) => active(merged, w.when))) {
           const replicas = typeof w.replicas === "number" ? w.replicas : Number(valueAt(merged, w.replicas));
           assert.ok(replicas >= 1, `${w.workload}: replicas ${replicas}`);
-          const pdb = budget(merged, w);
+          const pdb = budgetOf(merged, w.pdb);
           if (replicas > 1 && !pdb) wrong.push(`${w.workload}: ${replicas} replicas, no budget`);
           if (replicas === 1 && pdb) wrong.push(`${w.workload}: a budget on one replica blocks every drain`);
           if (pdb) {

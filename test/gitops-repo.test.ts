@@ -18,7 +18,8 @@ import {
 } from "./lib/crd";
 import { isBuiltinKind, validateBuiltinObject } from "./lib/k8s-schema";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
-import { chartAppVersion, chartDefaults, declares } from "./lib/charts";
+import { chartAppVersion, chartDefaults, declares, mergeValues, valueAt } from "./lib/charts";
+import { budgetOf, type ChartWorkload } from "./lib/chart-workloads";
 import { CHARTS, type ChartName } from "../pins";
 
 type Obj = Record<string, unknown>;
@@ -75,6 +76,36 @@ const ADDON_CRDS: Record<string, { keepValue?: string; crdsDir?: true; templateT
   "aws-load-balancer-controller": { crdsDir: true },
   flagger: { crdsDir: true, templateToggle: "crd.create" },
   "metrics-server": {},
+};
+/**
+ * The add-on charts' controllers, read from their templates upstream: where replicas, the budget and the
+ * controller container's resources come from (none of them runs another container with these values: argo-rollouts'
+ * dashboard and metrics-server's addon-resizer are off by default).
+ */
+const ADDON_WORKLOADS: Record<
+  string,
+  Required<Pick<ChartWorkload, "replicas" | "pdb">> & { resources: string }
+> = {
+  "argo-rollouts": {
+    replicas: "controller.replicas",
+    pdb: { path: "controller.pdb", form: "enabled" },
+    resources: "controller.resources",
+  },
+  "aws-load-balancer-controller": {
+    replicas: "replicaCount",
+    pdb: { path: "podDisruptionBudget", form: "budget" },
+    resources: "resources",
+  },
+  "metrics-server": {
+    replicas: "replicas",
+    pdb: { path: "podDisruptionBudget", form: "enabled" },
+    resources: "resources",
+  },
+  flagger: {
+    replicas: "leaderElection.replicaCount",
+    pdb: { path: "podDisruptionBudget", form: "enabled" },
+    resources: "resources",
+  },
 };
 /** Placeholder that clusters/base uses for per-environment values; every clusters/<env> entry point replaces it. */
 const ENV_PLACEHOLDER = "ENVIRONMENT";
@@ -758,6 +789,44 @@ describe("gitops repository", function () {
         }
       }
       for (const pin of Object.values(CHARTS)) if (pin.installedBy !== "program") kinds(pin.chart);
+    });
+
+    it("gives every add-on controller requests, and a budget exactly when it runs more than one replica", () => {
+      const pinOf = (chart: string) =>
+        (Object.keys(CHARTS) as ChartName[]).find((k) => CHARTS[k].chart === chart)!;
+      const installs: Array<[string, string, Record<string, unknown>]> = [
+        ...ofKind(render("gitops/clusters/prod/argocd"), "ApplicationSet")
+          .filter((o) => o.spec.template.spec.source.chart)
+          .map((o): [string, string, Record<string, unknown>] => [
+            id(o),
+            o.spec.template.spec.source.chart,
+            o.spec.template.spec.source.helm?.valuesObject ?? {},
+          ]),
+        ...ofKind(render("gitops/platform/flux/infra-controllers"), "HelmRelease").map(
+          (hr): [string, string, Record<string, unknown>] => [
+            id(hr),
+            hr.spec.chart.spec.chart,
+            hr.spec.values ?? {},
+          ],
+        ),
+      ];
+      assert.ok(installs.length >= 5);
+      const wrong: string[] = [];
+      for (const [where, chart, values] of installs) {
+        const w = ADDON_WORKLOADS[chart];
+        assert.ok(w, `${chart}: add it to ADDON_WORKLOADS (read its templates)`);
+        const defaults = chartDefaults(pinOf(chart));
+        for (const p of [w.replicas as string, w.pdb.path, w.resources])
+          assert.ok(declares(defaults, p), `${chart}: ${p}`);
+        const merged = mergeValues(defaults, values);
+        const replicas = Number(valueAt(merged, w.replicas as string));
+        const budget = budgetOf(merged, w.pdb);
+        if (replicas > 1 && !budget) wrong.push(`${where}: ${replicas} replicas, no budget`);
+        if (replicas === 1 && budget) wrong.push(`${where}: a budget on one replica`);
+        const requests = (valueAt(merged, w.resources) as Record<string, Any> | undefined)?.requests;
+        if (!requests?.cpu || !requests?.memory) wrong.push(`${where}: no requests (${w.resources})`);
+      }
+      assert.deepStrictEqual(wrong, []);
     });
 
     it("states the controller versions the pins ship, read from the charts' Chart.yaml", () => {

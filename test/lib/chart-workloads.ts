@@ -5,6 +5,7 @@
 // the tests then demand requests (and a budget) for it. Conditions are value paths that must all be truthy in the
 // values as Helm merges them (ours over the chart's defaults); `!` negates.
 import type { ChartName } from "../../pins";
+import { valueAt } from "./charts";
 
 export interface ChartContainer {
   /** `<workload>/<container>` as the chart names them (release names argocd, flux, external-secrets). */
@@ -29,6 +30,17 @@ export interface ChartWorkload {
   pdb?: { path: string; form: "enabled" | "budget" };
   when?: string[];
 }
+
+/** Whether merged values render a workload's PodDisruptionBudget; the budget's settings when they do. */
+export function budgetOf(merged: unknown, pdb: ChartWorkload["pdb"]): Record<string, unknown> | undefined {
+  const p = valueAt(merged, pdb!.path) as Record<string, unknown> | undefined;
+  if (pdb!.form === "enabled") return p?.enabled ? p : undefined;
+  return p && Object.keys(p).length > 0 ? p : undefined;
+}
+
+/** Whether every condition holds in merged values (`!` negates). */
+export const active = (merged: unknown, when: string[] = []) =>
+  when.every((w) => (w.startsWith("!") ? !valueAt(merged, w.slice(1)) : Boolean(valueAt(merged, w))));
 
 export type InstalledChart = Extract<ChartName, "argoCd" | "flux" | "externalSecrets">;
 
