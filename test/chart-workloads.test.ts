@@ -4,6 +4,7 @@
 // network policies that something enforces.
 import * as assert from "node:assert/strict";
 import { CHARTS } from "../pins";
+import { modeOverrides } from "../scripts/plan";
 import {
   active,
   budgetOf,
@@ -14,6 +15,7 @@ import {
 } from "./lib/chart-workloads";
 import { chartDefaults, declares, mergeValues, valueAt } from "./lib/charts";
 import { buildStack, type Stack } from "./lib/harness";
+import { renderBootstrap } from "./lib/render";
 
 type Obj = Record<string, any>;
 
@@ -47,15 +49,16 @@ const NETWORK_POLICIES: Record<InstalledChart, Array<{ path: string; is: boolean
   ],
 };
 
-const variants = [
+const variants: Array<{ stack: string; engine: "argocd" | "flux"; compute?: "autoMode" }> = [
   { stack: "dev", engine: "argocd" },
   { stack: "prod", engine: "argocd" },
   { stack: "dev", engine: "flux" },
   { stack: "prod", engine: "flux" },
-] as const;
+  { stack: "dev", engine: "argocd", compute: "autoMode" },
+];
 
 for (const v of variants) {
-  describe(`Charts as installed: ${v.stack} with ${v.engine}`, () => {
+  describe(`Charts as installed: ${v.stack} with ${v.engine}${v.compute ? ` on ${v.compute}` : ""}`, () => {
     let s: Stack;
     const charts: InstalledChart[] = [v.engine === "argocd" ? "argoCd" : "flux", "externalSecrets"];
     /** The values the program passes to a chart, and those merged over the chart's defaults as Helm renders. */
@@ -68,10 +71,7 @@ for (const v of variants) {
       return { ours, merged: mergeValues(chartDefaults(chart), ours) as Obj };
     };
     before(async () => {
-      s = await buildStack(
-        v.stack,
-        v.engine === "flux" ? { "gitops-platform:gitops": { engine: "flux" } } : {},
-      );
+      s = await buildStack(v.stack, modeOverrides({ engine: v.engine, compute: v.compute }));
     });
 
     it("sets requests on every container the charts run, init containers and hooks included", () => {
@@ -125,12 +125,22 @@ for (const v of variants) {
 
     it("enforces network policies in the VPC CNI and renders, per chart, the policies chosen on purpose", () => {
       const cni = s.ofType("aws:eks/addon:Addon").filter((a) => a.inputs.addonName === "vpc-cni");
-      assert.equal(cni.length, 1);
-      assert.equal(
-        JSON.parse(String(cni[0].inputs.configurationValues ?? "{}")).enableNetworkPolicy,
-        "true",
-        "the network policy agent enforces nothing unless the add-on enables it",
-      );
+      if (cni.length > 0) {
+        assert.equal(
+          JSON.parse(String(cni[0].inputs.configurationValues ?? "{}")).enableNetworkPolicy,
+          "true",
+          "the network policy agent enforces nothing unless the add-on enables it",
+        );
+      } else {
+        // Auto Mode runs the CNI itself: its network policy controller is switched on by a ConfigMap.
+        const objects = renderBootstrap(s.one("kubernetes:helm.sh/v3:Release", "auto-mode"));
+        const switches = objects.filter(
+          (o: Obj) => o.kind === "ConfigMap" && o.metadata.name === "amazon-vpc-cni",
+        ) as Obj[];
+        assert.equal(switches.length, 1, "Auto Mode: no kube-system/amazon-vpc-cni ConfigMap");
+        assert.equal(switches[0].metadata.namespace, "kube-system");
+        assert.deepEqual(switches[0].data, { "enable-network-policy-controller": "true" });
+      }
       for (const chart of charts) {
         const { ours, merged } = values(chart);
         for (const np of NETWORK_POLICIES[chart].filter((np) => active(merged, np.when)))
