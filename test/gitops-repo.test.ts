@@ -107,6 +107,12 @@ const ADDON_WORKLOADS: Record<
     resources: "resources",
   },
 };
+/** Every HelmRelease of the Flux template, the optional add-ons' included. */
+const fluxHelmReleases = (): Any[] =>
+  [
+    "gitops/platform/flux/infra-controllers",
+    "gitops/platform/flux/aws-load-balancer-controller/enabled-true",
+  ].flatMap((dir) => ofKind(render(dir), "HelmRelease"));
 /** Placeholder that clusters/base uses for per-environment values; every clusters/<env> entry point replaces it. */
 const ENV_PLACEHOLDER = "ENVIRONMENT";
 
@@ -775,7 +781,7 @@ describe("gitops repository", function () {
             `${id(o)}: deletion cascades`,
           );
       }
-      for (const hr of ofKind(render("gitops/platform/flux/infra-controllers"), "HelmRelease")) {
+      for (const hr of fluxHelmReleases()) {
         const chart = hr.spec.chart.spec.chart;
         const kind = kinds(chart);
         if (kind.crdsDir) {
@@ -802,13 +808,11 @@ describe("gitops repository", function () {
             o.spec.template.spec.source.chart,
             o.spec.template.spec.source.helm?.valuesObject ?? {},
           ]),
-        ...ofKind(render("gitops/platform/flux/infra-controllers"), "HelmRelease").map(
-          (hr): [string, string, Record<string, unknown>] => [
-            id(hr),
-            hr.spec.chart.spec.chart,
-            hr.spec.values ?? {},
-          ],
-        ),
+        ...fluxHelmReleases().map((hr): [string, string, Record<string, unknown>] => [
+          id(hr),
+          hr.spec.chart.spec.chart,
+          hr.spec.values ?? {},
+        ]),
       ];
       assert.ok(installs.length >= 5);
       const wrong: string[] = [];
@@ -855,8 +859,7 @@ describe("gitops repository", function () {
         const s = o.spec.template.spec.source;
         if (s.chart) assert.match(String(s.targetRevision), exact, id(o));
       }
-      for (const hr of ofKind(render("gitops/platform/flux/infra-controllers"), "HelmRelease"))
-        assert.match(String(hr.spec.chart.spec.version), exact, id(hr));
+      for (const hr of fluxHelmReleases()) assert.match(String(hr.spec.chart.spec.version), exact, id(hr));
     });
   });
 });
