@@ -43,6 +43,9 @@ export interface ArgoCdArgs {
   objects?: K8sObject[];
 }
 
+// redis-ha's sentinels need a majority of three: one replica down at a time keeps quorum.
+const REDIS_HA_REPLICAS = 3;
+
 /** Helm values for argo-cd: read-only by default, no local admin with SSO, HA in prod, ClusterIP only. */
 export function argoCdValues(c: GitOpsConfig, environment: Environment) {
   const ha = c.argocd.ha;
@@ -51,6 +54,15 @@ export function argoCdValues(c: GitOpsConfig, environment: Environment) {
   const pdb = (n: number) => ({ enabled: n > 1, minAvailable: 1 });
   const sso = c.argocd.sso;
   return {
+    global: {
+      // The chart renders argocd-cm `url` (and the notifications' links) as https://<global.domain>; SSO
+      // redirects every login there, so a wrong domain locks everyone out once the local admin is off.
+      ...(c.argocd.url ? { domain: new URL(c.argocd.url).host } : {}),
+      // Per-component ingress policies (README, "Network policies"); no default deny, which would also cut
+      // redis-ha, whose own policies stay off.
+      networkPolicy: { create: true, defaultDenyIngress: false },
+    },
+    // helm.sh/resource-policy: keep on the CRDs: uninstalling Argo CD never deletes every Application.
     crds: { install: true, keep: true },
     dex: { enabled: false },
     configs: {
@@ -85,10 +97,45 @@ export function argoCdValues(c: GitOpsConfig, environment: Environment) {
       service: { type: "ClusterIP" },
       resources: podResources("50m", "256Mi"),
     },
-    repoServer: { replicas, pdb: pdb(replicas), resources: podResources("100m", "512Mi") },
+    repoServer: {
+      replicas,
+      pdb: pdb(replicas),
+      resources: podResources("100m", "512Mi"),
+      // Without its own, the init container that copies one binary would reserve the repo server's memory.
+      copyutil: { resources: podResources("10m", "64Mi") },
+    },
     applicationSet: { replicas, pdb: pdb(replicas), resources: podResources("50m", "256Mi") },
-    redis: { enabled: !ha },
-    "redis-ha": { enabled: ha },
+    notifications: { resources: podResources("20m", "128Mi") },
+    redisSecretInit: { resources: podResources("10m", "64Mi") },
+    redis: ha ? { enabled: false } : { enabled: true, resources: podResources("50m", "256Mi") },
+    "redis-ha": ha ? redisHaValues() : { enabled: false },
+  };
+}
+
+/** The redis-ha dependency: every container with requests, budgets on the three-replica server and haproxy. */
+function redisHaValues() {
+  const small = podResources("10m", "64Mi");
+  const budget = { maxUnavailable: 1 };
+  return {
+    enabled: true,
+    replicas: REDIS_HA_REPLICAS,
+    podDisruptionBudget: budget,
+    init: { resources: small },
+    redis: { resources: podResources("100m", "256Mi") },
+    sentinel: { resources: podResources("20m", "64Mi") },
+    splitBrainDetection: { resources: small },
+    // Only `helm test` runs it; requests anyway, so that nothing the chart can start lacks them.
+    configmapTest: { resources: small },
+    // AUTH (the argocd-redis secret) guards redis; its chart's policies would need every client listed.
+    networkPolicy: { enabled: false },
+    haproxy: {
+      replicas: REDIS_HA_REPLICAS,
+      podDisruptionBudget: budget,
+      resources: podResources("50m", "128Mi"),
+      init: { resources: small },
+      tests: { resources: small },
+      networkPolicy: { enabled: false },
+    },
   };
 }
 

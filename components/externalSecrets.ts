@@ -109,6 +109,9 @@ export function externalSecretsValues(
   const pod = (cpu: string, memory: string, app: string) => ({
     replicaCount: c.replicas,
     resources: podResources(cpu, memory),
+    // Off: the chart's policy denies all egress unless given rules, and the AWS endpoints ESO calls have no
+    // stable addresses a NetworkPolicy could name.
+    networkPolicy: { enabled: false },
     podDisruptionBudget: { enabled: ha, minAvailable: 1 },
     topologySpreadConstraints: ha
       ? [
@@ -125,6 +128,9 @@ export function externalSecretsValues(
   });
   return {
     installCRDs: true,
+    // Replacing the release must not delete every ExternalSecret and, through their owner references, the
+    // Secrets the apps run on.
+    crds: { annotations: { "helm.sh/resource-policy": "keep" } },
     leaderElect: ha,
     ...pod("50m", "256Mi", "external-secrets"),
     serviceAccount: {

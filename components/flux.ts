@@ -43,11 +43,19 @@ export function gitRef(revision: string): Record<string, string> {
 export function fluxValues(serviceAccountAnnotations: pulumi.Input<Record<string, string>>) {
   return {
     installCRDs: true,
+    // Uninstalling or replacing the release must not delete every Kustomization, HelmRelease and source (and,
+    // through them, what they applied): Helm leaves CRDs with this annotation in place.
+    crds: { annotations: { "helm.sh/resource-policy": "keep" } },
+    // The pre-install `flux check --pre` Job. Its template reads `cli.resources`, which values.yaml leaves out.
+    cli: { resources: podResources("20m", "64Mi") },
     // Flux objects live in flux-system; watching nothing else keeps tenants from creating Kustomizations that
     // would reconcile with the controller's cluster-admin rights.
     watchAllNamespaces: false,
     // Aggregation would let namespace editors create Flux objects; the platform keeps that to Git.
     rbac: { create: true, createAggregation: false },
+    // allow-egress, allow-scraping, allow-webhooks: ingress from flux-system itself (artifacts, events),
+    // metrics from anywhere, the notification-controller's receiver from anywhere; egress open. Enforced by
+    // the VPC CNI's network policy agent (components/cluster.ts).
     policies: { create: true },
     sourceController: { resources: podResources("50m", "256Mi") },
     kustomizeController: {

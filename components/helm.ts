@@ -3,7 +3,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 /** As the release names it: relative to the project, so the state does not depend on where the checkout lives. */
-/** Requests on every pod, and a memory limit equal to the request: no node overcommits memory for a controller. */
+/**
+ * Requests for a container, and a memory limit equal to the request: no node overcommits memory for a controller.
+ * Every container the installed charts run gets them (test/lib/chart-workloads.ts lists them per chart).
+ */
 export function podResources(cpu: string, memory: string) {
   return { requests: { cpu, memory }, limits: { memory } };
 }

@@ -1,7 +1,7 @@
 // EKS Auto Mode: AWS runs the nodes (built-in pools system and general-purpose), the CNI, CoreDNS, kube-proxy,
 // the Pod Identity agent, EBS CSI and load balancing. The program adds what Auto Mode does not create: a default
-// StorageClass encrypted by the platform key, an ALB IngressClass, and the platform's own NodePool where spot
-// capacity is admitted (dev).
+// StorageClass encrypted by the platform key, an ALB IngressClass, the platform's own NodePool where spot
+// capacity is admitted (dev), and the switch that makes it enforce network policies.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AutoModeConfig, Environment } from "../config";
@@ -117,9 +117,24 @@ export function platformNodePool(c: AutoModeConfig, labels: Record<string, strin
 }
 
 /** The Kubernetes objects Auto Mode does not create for us. */
+/**
+ * Turns on Auto Mode's network policy controller: until this ConfigMap exists, the NetworkPolicies the charts
+ * render are accepted and enforced by nothing. The default NodeClass (every pool here uses it) enforces them
+ * with `networkPolicy: DefaultAllow`: pods that no policy selects keep all their traffic.
+ */
+export function networkPolicyController(labels: Record<string, string>): K8sObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "amazon-vpc-cni", namespace: "kube-system", labels },
+    data: { "enable-network-policy-controller": "true" },
+  };
+}
+
 export function autoModeObjects(c: AutoModeConfig, environment: Environment, kmsKeyArn: string): K8sObject[] {
   const labels = k8sLabels(environment);
   return [
+    networkPolicyController(labels),
     storageClass(kmsKeyArn, labels),
     ...albIngressClass(labels),
     ...(c.capacityTypes.includes("spot") ? [platformNodePool(c, labels)] : []),

@@ -13,6 +13,10 @@ import {
 import { DATA_ACTIONS, type KeyUse } from "../components/kms";
 import type { AttachContext, AttachedCompute, Compute, NodeGroups } from "./contract";
 
+// The charts render NetworkPolicies; without this the CNI's network policy agent (a container of aws-node,
+// present but idle) enforces none of them. EKS runs the policy controller on the control plane.
+const ADDON_CONFIGURATION: Record<string, object> = { "vpc-cni": { enableNetworkPolicy: "true" } };
+
 // Add-ons that run on every node (DaemonSets): created with the node groups, so they are in place when the
 // first instances join (~2 min after the group is created, against ~1 min for the add-on). The rest (CoreDNS)
 // waits for nodes to schedule on.
@@ -76,6 +80,9 @@ export class NodeGroupsCompute implements Compute {
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "OVERWRITE",
           serviceAccountRoleArn: addonName === "vpc-cni" ? cniRole.arn : undefined,
+          configurationValues: ADDON_CONFIGURATION[addonName]
+            ? JSON.stringify(ADDON_CONFIGURATION[addonName])
+            : undefined,
           // Deleting the add-on leaves its workload running until the nodes go: on destroy the controllers still
           // resolve AWS endpoints (CoreDNS) while they delete what they created.
           preserve: NODE_DAEMONS.includes(addonName) ? undefined : true,

@@ -305,6 +305,16 @@ describe("config: values that would only fail at deploy time fail now", () => {
       /cluster.addons.vpc_cni = .*: is not an EKS add-on name/,
     ],
     [
+      "a VPC CNI too old to enforce network policies",
+      () =>
+        withKey("cluster.addons", {
+          "vpc-cni": "v1.13.4-eksbuild.1",
+          coredns: "v1.12.3-eksbuild.1",
+          "kube-proxy": "v1.34.0-eksbuild.2",
+        }),
+      /cluster.addons.vpc-cni = "v1.13.4-eksbuild.1": must be v1.14.0 or later/,
+    ],
+    [
       "add-ons without a core one",
       () => withKey("cluster.addons", { coredns: "v1.12.3-eksbuild.1", "kube-proxy": "v1.34.0-eksbuild.2" }),
       /cluster.addons = .*: must include vpc-cni, coredns and kube-proxy/,

@@ -349,6 +349,44 @@ describe("GitOps engine: overrides and gates", () => {
       problems("dev", { argocd: { adminGroups: ["platform"] } }),
       /gitops.argocd.adminGroups = \["platform"\]: need gitops.argocd.sso/,
     ));
+  const sso = { issuer: "https://login.example.com", clientId: "argocd" };
+  it("refuses SSO without Argo CD's external URL: every login would be sent to the chart's example domain", () =>
+    assert.match(
+      problems("prod", { argocd: { sso } }),
+      /gitops-platform:gitops.argocd.url = \(unset\): is required with gitops.argocd.sso: /,
+    ));
+  for (const [url, why] of [
+    ["http://argocd.example.com", /must be an https:\/\/ URL of a host/],
+    ["https://argocd.example.com/argocd", /must be an https:\/\/ URL of a host/],
+    ["https://argocd.example.com?next=https://evil.example", /must be an https:\/\/ URL of a host/],
+    ["https://argocd.example.com#x", /must be an https:\/\/ URL of a host/],
+    ["https://argocd.example.com\\@evil.example", /must (not carry credentials|be an https:\/\/ URL)/],
+    ["https://10.0.0.1", /must be an https:\/\/ URL of a host/],
+    ["https://argocd.example.com:99999", /must be an https:\/\/ URL of a host/],
+    ["argocd.example.com", /must be an https:\/\/ URL of a host/],
+  ] as const)
+    it(`refuses gitops.argocd.url ${url}`, () =>
+      assert.match(
+        problems("dev", { argocd: { sso, url } }),
+        new RegExp(`gitops.argocd.url = .*${why.source}`),
+      ));
+  it("refuses credentials in gitops.argocd.url without echoing them", () => {
+    const message = problems("dev", { argocd: { sso, url: "https://admin:hunter2@argocd.example.com" } });
+    assert.match(
+      message,
+      /gitops.argocd.url = "https:\/\/\*\*\*@argocd.example.com": must not carry credentials/,
+    );
+    assert.doesNotMatch(message, /hunter2/);
+  });
+  it("writes Argo CD's external URL to argocd-cm through global.domain, from which the chart renders `url`", async () => {
+    const s = await buildStack("dev", {
+      "gitops-platform:gitops": { argocd: { sso, url: "https://ArgoCD.platform-dev.example.com/" } },
+    });
+    const values = release(s, "argo-cd").inputs.values as Obj;
+    assert.equal(values.global.domain, "argocd.platform-dev.example.com");
+    // A url in configs.cm would override the chart's https://<global.domain>; only one source of truth.
+    assert.equal(values.configs.cm.url, undefined);
+  });
   it("refuses an unknown sync key", () =>
     assert.match(
       problems("dev", { sync: { autoSync: true } }),
@@ -371,6 +409,7 @@ describe("GitOps engine: credentials come from Secrets Manager, never from confi
             ? {
                 argocd: {
                   sso: { issuer: "https://login.example.com", clientId: "argocd" },
+                  url: "https://argocd.platform-dev.example.com",
                   adminGroups: ["platform-admins"],
                 },
               }

@@ -17,10 +17,12 @@ import {
   ValidationResult,
 } from "./lib/crd";
 import { isBuiltinKind, validateBuiltinObject } from "./lib/k8s-schema";
-import { CHARTS, type ChartPin } from "../pins";
+import { CHARTS, type ChartName, type ChartPin } from "../pins";
 import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
 import { needsTools, needsUpstream } from "./lib/prerequisites";
+import { chartAppVersion, chartDefaults, declares, mergeValues, valueAt } from "./lib/charts";
+import { budgetOf, type ChartWorkload } from "./lib/chart-workloads";
 
 type Obj = Record<string, unknown>;
 type Any = any;
@@ -66,6 +68,56 @@ function switchVariants(raw: string): string[] {
   }
   return out;
 }
+/**
+ * How each add-on chart installs CRDs, read from its templates upstream: `keepValue` puts
+ * helm.sh/resource-policy: keep on templated CRDs (argo-rollouts templates/crds/); `crdsDir` ships them in
+ * crds/, which Helm installs but never deletes, yet Argo CD deletes with the Application (aws-load-balancer-
+ * controller's carry no keep annotation); `templateToggle` would render them as templates instead (flagger).
+ */
+const ADDON_CRDS: Record<string, { keepValue?: string; crdsDir?: true; templateToggle?: string }> = {
+  "argo-rollouts": { keepValue: "keepCRDs" },
+  "aws-load-balancer-controller": { crdsDir: true },
+  flagger: { crdsDir: true, templateToggle: "crd.create" },
+  "metrics-server": {},
+  // The prometheus chart installs no CRDs (no operator: see gitops/README.md, progressive delivery).
+  prometheus: {},
+};
+/**
+ * The add-on charts' controllers, read from their templates upstream: where replicas, the budget and the
+ * controller container's resources come from (none of them runs another container with these values: argo-rollouts'
+ * dashboard and metrics-server's addon-resizer are off by default).
+ */
+const ADDON_WORKLOADS: Record<
+  string,
+  Required<Pick<ChartWorkload, "replicas" | "pdb">> & { resources: string }
+> = {
+  "argo-rollouts": {
+    replicas: "controller.replicas",
+    pdb: { path: "controller.pdb", form: "enabled" },
+    resources: "controller.resources",
+  },
+  "aws-load-balancer-controller": {
+    replicas: "replicaCount",
+    pdb: { path: "podDisruptionBudget", form: "budget" },
+    resources: "resources",
+  },
+  "metrics-server": {
+    replicas: "replicas",
+    pdb: { path: "podDisruptionBudget", form: "enabled" },
+    resources: "resources",
+  },
+  flagger: {
+    replicas: "leaderElection.replicaCount",
+    pdb: { path: "podDisruptionBudget", form: "enabled" },
+    resources: "resources",
+  },
+};
+/** Every HelmRelease of the Flux template, the optional add-ons' included. */
+const fluxHelmReleases = (): Any[] =>
+  [
+    "gitops/platform/flux/infra-controllers",
+    "gitops/platform/flux/aws-load-balancer-controller/enabled-true",
+  ].flatMap((dir) => ofKind(render(dir), "HelmRelease"));
 /** Placeholder that clusters/base uses for per-environment values; every clusters/<env> entry point replaces it. */
 const ENV_PLACEHOLDER = "ENVIRONMENT";
 
@@ -782,12 +834,112 @@ describe("gitops repository", function () {
       );
     });
 
+    it("keeps the CRDs every add-on chart installs when its Application or HelmRelease goes", () => {
+      const kinds = (chart: string) => {
+        const kind = ADDON_CRDS[chart];
+        assert.ok(kind, `${chart}: say in ADDON_CRDS how the chart installs CRDs (read its templates)`);
+        return kind;
+      };
+      const pinOf = (chart: string) =>
+        (Object.keys(CHARTS) as ChartName[]).find((k) => CHARTS[k].chart === chart)!;
+      for (const o of ofKind(render("gitops/clusters/prod/argocd"), "ApplicationSet")) {
+        const source = sourcesOf(o).find((s) => s.chart);
+        if (!source) continue;
+        const kind = kinds(source.chart);
+        if (kind.keepValue) {
+          assert.ok(declares(chartDefaults(pinOf(source.chart)), kind.keepValue), kind.keepValue);
+          assert.strictEqual(source.helm.valuesObject[kind.keepValue], true, `${id(o)}: ${kind.keepValue}`);
+        }
+        // Argo CD applies crds/ like any manifest, and deletes what it applied with the Application.
+        if (kind.crdsDir)
+          assert.strictEqual(
+            o.spec.syncPolicy?.preserveResourcesOnDeletion,
+            true,
+            `${id(o)}: deletion cascades`,
+          );
+      }
+      for (const hr of fluxHelmReleases()) {
+        const chart = hr.spec.chart.spec.chart;
+        const kind = kinds(chart);
+        if (kind.crdsDir) {
+          for (const when of ["install", "upgrade"])
+            assert.match(String(hr.spec[when]?.crds), /^Create(Replace)?$/, `${id(hr)}: ${when}.crds`);
+        }
+        if (kind.templateToggle) {
+          assert.ok(declares(chartDefaults(pinOf(chart)), kind.templateToggle), kind.templateToggle);
+          const [k1, k2] = kind.templateToggle.split(".");
+          assert.strictEqual(hr.spec.values?.[k1]?.[k2], false, `${id(hr)}: ${kind.templateToggle}`);
+        }
+      }
+      for (const pin of Object.values(CHARTS)) if (pin.installedBy !== "program") kinds(pin.chart);
+    });
+
+    it("gives every add-on controller requests, and a budget exactly when it runs more than one replica", () => {
+      const pinOf = (chart: string) =>
+        (Object.keys(CHARTS) as ChartName[]).find((k) => CHARTS[k].chart === chart)!;
+      const installs: Array<[string, string, Record<string, unknown>]> = [
+        ...ofKind(render("gitops/clusters/prod/argocd"), "ApplicationSet")
+          .map((o): [Any, Any] => [o, sourcesOf(o).find((s) => s.chart)])
+          // Values kept as files in the repository (Prometheus') are held to these rules where they live:
+          // test/progressive-delivery.test.ts.
+          .filter(([, s]) => s && !s.helm?.valueFiles)
+          .map(([o, s]): [string, string, Record<string, unknown>] => [
+            id(o),
+            s.chart,
+            s.helm?.valuesObject ?? {},
+          ]),
+        ...fluxHelmReleases()
+          .filter((hr) => !hr.spec.valuesFrom)
+          .map((hr): [string, string, Record<string, unknown>] => [
+            id(hr),
+            hr.spec.chart.spec.chart,
+            hr.spec.values ?? {},
+          ]),
+      ];
+      assert.ok(installs.length >= 5);
+      const wrong: string[] = [];
+      for (const [where, chart, values] of installs) {
+        const w = ADDON_WORKLOADS[chart];
+        assert.ok(w, `${chart}: add it to ADDON_WORKLOADS (read its templates)`);
+        const defaults = chartDefaults(pinOf(chart));
+        for (const p of [w.replicas as string, w.pdb.path, w.resources])
+          assert.ok(declares(defaults, p), `${chart}: ${p}`);
+        const merged = mergeValues(defaults, values);
+        const replicas = Number(valueAt(merged, w.replicas as string));
+        const budget = budgetOf(merged, w.pdb);
+        if (replicas > 1 && !budget) wrong.push(`${where}: ${replicas} replicas, no budget`);
+        if (replicas === 1 && budget) wrong.push(`${where}: a budget on one replica`);
+        const requests = (valueAt(merged, w.resources) as Record<string, Any> | undefined)?.requests;
+        if (!requests?.cpu || !requests?.memory) wrong.push(`${where}: no requests (${w.resources})`);
+      }
+      assert.deepStrictEqual(wrong, []);
+    });
+
+    it("states the controller versions the pins ship, read from the charts' Chart.yaml", () => {
+      const apps: Array<[string, ChartName]> = [
+        ["Argo CD", "argoCd"],
+        ["Argo Rollouts", "argoRollouts"],
+        ["Flagger", "flagger"],
+        ["Flux", "flux"],
+      ];
+      const wrong: string[] = [];
+      for (const doc of ["README.md", "gitops/README.md"]) {
+        const text = fs.readFileSync(path.join(REPO_ROOT, doc), "utf8");
+        for (const [app, pin] of apps) {
+          const shipped = chartAppVersion(pin).replace(/^v/, "");
+          for (const m of text.matchAll(new RegExp(`${app} v?(\\d+\\.\\d+(?:\\.\\d+)?)`, "g")))
+            if (!`${shipped}.`.startsWith(`${m[1]}.`))
+              wrong.push(`${doc}: "${m[0]}", the pin ships ${shipped}`);
+        }
+      }
+      assert.deepStrictEqual(wrong, []);
+    });
+
     it("pins every chart to an exact version", () => {
       const exact = /^\d+\.\d+\.\d+$/;
       for (const o of render("gitops/clusters/prod/argocd") as Any[])
         for (const s of sourcesOf(o)) if (s.chart) assert.match(String(s.targetRevision), exact, id(o));
-      for (const hr of ofKind(render("gitops/platform/flux/infra-controllers"), "HelmRelease"))
-        assert.match(String(hr.spec.chart.spec.version), exact, id(hr));
+      for (const hr of fluxHelmReleases()) assert.match(String(hr.spec.chart.spec.version), exact, id(hr));
     });
   });
 });

@@ -301,6 +301,7 @@ describe("Helm values the program passes exist in the pinned charts' values.yaml
           engine: "argocd",
           argocd: {
             ha: true,
+            url: "https://argocd.platform-prod.example.com",
             sso: { issuer: "https://login.example.com", clientId: "argocd" },
             adminGroups: ["platform"],
           },

@@ -98,6 +98,16 @@ export function cluster(c: Ctx, facts: ClusterFacts) {
         ["addons"],
         `must not include ${builtIn.join(", ")} with cluster.compute autoMode: Auto Mode runs them itself`,
       );
+    const [cniMajor, cniMinor] = (/^v(\d+)\.(\d+)\./.exec(k.addons["vpc-cni"] ?? "") ?? [])
+      .slice(1)
+      .map(Number);
+    if (cniMajor === 1 && cniMinor < 14)
+      fail(
+        ctx,
+        ["addons", "vpc-cni"],
+        "must be v1.14.0 or later: its network policy agent enforces the NetworkPolicies the charts install",
+        k.addons["vpc-cni"],
+      );
     if (k.version !== K8S_VERSION && !facts.addonsWritten && required.length > 0)
       fail(
         ctx,

@@ -26,6 +26,20 @@ const EXACT_VERSION_RE = /^\d{1,4}\.\d{1,4}\.\d{1,4}$/;
 const chartVersion = () => defaulted(text("an exact chart version (X.Y.Z)", EXACT_VERSION_RE, 16));
 const duration = (example: string) => text(`a duration such as ${example}`, DURATION_RE, 16);
 const PRINTABLE = /^[^\s]+$/;
+// A DNS name (no IP literal: a certificate and an IdP's redirect registration name a host), an optional port, and
+// nothing after it: Argo CD served under a path needs server.rootpath, which the platform does not set.
+const ARGOCD_URL_RE =
+  /^https:\/\/(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9](:\d{1,5})?\/?$/i;
+const ARGOCD_URL =
+  "an https:// URL of a host (DNS name, optional port) without path, query, fragment or credentials, such as https://argocd.example.com";
+
+/** Argo CD's external URL: where SSO sends every login back to. */
+function argoCdUrlProblem(url: string): string | undefined {
+  if (/^[a-z+]+:\/\/[^/]*@/i.test(url)) return "must not carry credentials";
+  const port = Number(ARGOCD_URL_RE.exec(url)?.[1]?.slice(1) ?? 443);
+  if (!ARGOCD_URL_RE.test(url) || port < 1 || port > 65535) return `must be ${ARGOCD_URL}`;
+  return undefined;
+}
 
 /** A check written as a function returning the problem (or nothing), as a zod refinement. */
 function check<T>(problemOf: (v: T) => string | undefined) {
@@ -92,6 +106,13 @@ export function gitops(c: Ctx) {
     })
       .optional()
       .meta({ description: "OIDC single sign-on; the client secret comes from Secrets Manager." }),
+    url: text(ARGOCD_URL, /^[\x21-\x7e]+$/, 256)
+      .superRefine(check(argoCdUrlProblem))
+      .optional()
+      .meta({
+        description:
+          "Argo CD's external https:// URL (argocd-cm url); required with sso. The IdP must allow <url>/auth/callback.",
+      }),
     // No wildcard: an RBAC group binding is matched as a pattern, and `*` would make every user an admin.
     adminGroups: defaulted(
       list(text("an SSO group name, without spaces, ',' or wildcards", /^[^\s,*?]+$/, 256)),
@@ -173,6 +194,12 @@ export function gitops(c: Ctx) {
       );
     if (c.prod && g.engine === "argocd" && !g.argocd.ha)
       fail(ctx, ["argocd", "ha"], "must be true in prod: the GitOps controller is what keeps prod converged");
+    if (g.argocd.sso && g.argocd.url === undefined)
+      fail(
+        ctx,
+        ["argocd", "url"],
+        "is required with gitops.argocd.sso: Argo CD's external https:// URL, where the identity provider sends users back (<url>/auth/callback); without it every login goes to the chart's https://argocd.example.com",
+      );
     if (g.argocd.adminGroups.length > 0 && !g.argocd.sso)
       fail(ctx, ["argocd", "adminGroups"], "need gitops.argocd.sso: groups come from the SSO token");
   });

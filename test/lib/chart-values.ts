@@ -32,10 +32,10 @@ export function chartValues(c: { chart: string; version: string }): Values {
 }
 
 /** Helm's merge of values over defaults: maps merge key by key, anything else replaces. */
-function merge(defaults: Values, over: Values): Values {
+export function mergeValues(defaults: Values, over: Values): Values {
   const out: Values = { ...defaults };
   for (const [k, v] of Object.entries(over))
-    out[k] = isMap(v) && isMap(out[k]) ? merge(out[k] as Values, v) : v;
+    out[k] = isMap(v) && isMap(out[k]) ? mergeValues(out[k] as Values, v) : v;
   return out;
 }
 
@@ -43,7 +43,7 @@ function merge(defaults: Values, over: Values): Values {
 export function acceptedValues(pin: ChartPin): Values {
   const own = chartValues(pin);
   for (const dep of pin.dependencies ?? [])
-    own[dep.chart] = merge(chartValues(dep), isMap(own[dep.chart]) ? (own[dep.chart] as Values) : {});
+    own[dep.chart] = mergeValues(chartValues(dep), isMap(own[dep.chart]) ? (own[dep.chart] as Values) : {});
   return own;
 }
 
