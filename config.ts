@@ -17,6 +17,8 @@ export const PROJECT = "gitops-platform";
 export const ENGINE_NAMESPACE = { argocd: "argocd", flux: "flux-system" } as const;
 /** Secrets Manager entries (under the environment's prefix) the GitOps engine reads, when configured. */
 export const GITOPS_SECRETS = { repository: "gitops/repository", argocdOidc: "argocd/oidc" } as const;
+/** Secrets Manager entry (under the environment's prefix) holding one alert destination's credential. */
+export const alertSecret = (destination: string) => `alerts/${destination}`;
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export const ENGINES = ["argocd", "flux"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -119,6 +121,8 @@ export interface ArgoCdConfig {
   adminGroups: string[];
   /** Helm repositories the platform project may deploy charts from, besides the GitOps repository itself. */
   extraSourceRepos: string[];
+  /** Argo CD's external https URL (gitops.argocd.url, issue 10 validates it): alerts link to it when set. */
+  url?: string;
 }
 
 export interface FluxConfig {
@@ -150,6 +154,23 @@ export interface ExternalSecretsConfig {
   seedSecrets: string[];
   /** The seed secrets already exist (a rebuild): read them, create and manage nothing. */
   adoptSeedSecrets: boolean;
+}
+
+export const ALERT_TYPES = ["slack", "webhook", "msteams"] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+
+/** Where alerts go. The credential (Slack token, webhook URL) is never here: it is in `<prefix>/alerts/<name>`. */
+export interface AlertDestination {
+  /** Names the Secrets Manager entry, the Kubernetes Secret key and the engines' service/Provider. */
+  name: string;
+  type: AlertType;
+  /** Slack only: the channel the bot posts to, e.g. #platform-alerts. */
+  channel?: string;
+}
+
+export interface AlertsConfig {
+  /** Required (at least one) in prod; every destination gets every alert. */
+  destinations: AlertDestination[];
 }
 
 /** A standby region a prod environment can be rebuilt in (see docs/disaster-recovery.md). */
@@ -193,6 +214,7 @@ export interface PlatformConfig {
   access: AccessConfig;
   gitops: GitOpsConfig;
   externalSecrets: ExternalSecretsConfig;
+  alerts: AlertsConfig;
   dr?: DrConfig;
   /** Absent: a single cluster running its own engine. */
   fleet?: FleetConfig;
@@ -220,6 +242,7 @@ type Defaults = Omit<
   | "externalSecrets"
   | "nodeGroups"
   | "cluster"
+  | "alerts"
 > & {
   cluster: Omit<ClusterConfig, "addons">;
   nodeGroups: Record<string, Omit<NodeGroupConfig, "architecture">>;
@@ -428,6 +451,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     "access",
     "gitops",
     "externalSecrets",
+    "alerts",
     "dr",
     "fleet",
   ];
@@ -626,9 +650,12 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     raw.dr === undefined || !prod
       ? undefined
       : resolveDr(v, v.object("dr", raw.dr, {}), { region, name, kms });
-  const needsSecrets = [gitops.private && "gitops.private", gitops.argocd.sso && "gitops.argocd.sso"].filter(
-    Boolean,
-  );
+  const alerts = resolveAlerts(v, raw.alerts, prod);
+  const needsSecrets = [
+    gitops.private && "gitops.private",
+    gitops.argocd.sso && "gitops.argocd.sso",
+    alerts.destinations.length > 0 && "alerts.destinations",
+  ].filter(Boolean);
   if (needsSecrets.length > 0) {
     if (!externalSecrets.enabled) {
       v.fail(
@@ -666,9 +693,57 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     access,
     gitops,
     externalSecrets,
+    alerts,
     ...(dr ? { dr } : {}),
     ...(fleet ? { fleet } : {}),
   };
+}
+
+// Slack channel names: lowercase letters, digits, '-', '_', at most 80 characters.
+const SLACK_CHANNEL_RE = /^#?[a-z0-9][a-z0-9_-]{0,79}$/;
+
+function resolveAlerts(v: Validator, raw: Json, prod: boolean): AlertsConfig {
+  const o = v.object("alerts", raw, { destinations: [] });
+  v.known("alerts", o, ["destinations"]);
+  if (!Array.isArray(o.destinations)) {
+    v.fail("alerts.destinations", o.destinations, "must be a list of {name, type, channel}");
+    return { destinations: [] };
+  }
+  if (prod && o.destinations.length === 0) {
+    v.fail(
+      "alerts.destinations",
+      o.destinations,
+      "must list at least one destination in prod: failed syncs, degraded apps and drift must reach a person",
+    );
+  }
+  const destinations = o.destinations.map((d, i): AlertDestination => {
+    const key = `alerts.destinations[${i}]`;
+    const dest = v.object(key, d, {});
+    v.known(key, dest, ["name", "type", "channel"]);
+    const name = v.string(
+      `${key}.name`,
+      dest.name,
+      K8S_NAME_RE,
+      "a Kubernetes name (lowercase letters, digits, '-')",
+    );
+    const type = v.oneOf(`${key}.type`, dest.type, ALERT_TYPES) ?? "webhook";
+    if (type !== "slack") {
+      if (dest.channel !== undefined)
+        v.fail(`${key}.channel`, dest.channel, `is for slack only; a ${type} destination is its URL`);
+      return { name, type };
+    }
+    const channel = v.string(
+      `${key}.channel`,
+      dest.channel,
+      SLACK_CHANNEL_RE,
+      "a Slack channel such as #platform-alerts (lowercase letters, digits, '-', '_')",
+    );
+    return { name, type, channel: channel.replace(/^#/, "") };
+  });
+  const names = destinations.map((d) => d.name);
+  for (const dup of new Set(names.filter((n, i) => names.indexOf(n) !== i)))
+    v.fail("alerts.destinations", dup, "must not repeat a name: each names its own secret");
+  return { destinations };
 }
 
 function resolveNetwork(

@@ -1,10 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ENGINE_NAMESPACE, GITOPS_SECRETS, type Environment, type GitOpsConfig } from "../config";
+import {
+  ENGINE_NAMESPACE,
+  GITOPS_SECRETS,
+  type AlertsConfig,
+  type Environment,
+  type GitOpsConfig,
+} from "../config";
+import { notificationsSecret, notificationsValues, projectSubscriptions } from "./alerts/argocd";
 import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
 import { BRIDGE_LABEL_KEYS, rootSecretDependencies, type EngineSecrets } from "./bridge";
 import { k8sLabels } from "./common";
-import { externalSecret, gitCredentials } from "./externalSecrets";
+import { externalSecret, gitCredentials, properties } from "./externalSecrets";
 import { CHARTS } from "../pins";
 import type { WorkloadIdentity, WorkloadRole } from "../identity";
 
@@ -27,6 +34,8 @@ return hs
 
 export interface ArgoCdArgs {
   environment: Environment;
+  clusterName: string;
+  alerts: AlertsConfig;
   config: GitOpsConfig;
   secretsPrefix: string;
   bridge: pulumi.Output<Record<string, string>>;
@@ -44,7 +53,11 @@ export interface ArgoCdArgs {
 }
 
 /** Helm values for argo-cd: read-only by default, no local admin with SSO, HA in prod, ClusterIP only. */
-export function argoCdValues(c: GitOpsConfig, environment: Environment) {
+export function argoCdValues(
+  c: GitOpsConfig,
+  environment: Environment,
+  notifications: ReturnType<typeof notificationsValues>,
+) {
   const ha = c.argocd.ha;
   const replicas = ha ? 2 : 1;
   // A budget on a single replica would forbid every eviction, and so every node drain.
@@ -89,6 +102,7 @@ export function argoCdValues(c: GitOpsConfig, environment: Environment) {
     applicationSet: { replicas, pdb: pdb(replicas), resources: podResources("50m", "256Mi") },
     redis: { enabled: !ha },
     "redis-ha": { enabled: ha },
+    notifications,
   };
 }
 
@@ -104,16 +118,25 @@ function withServiceAccountAnnotations(
   };
 }
 
-/** The platform project: exactly the GitOps repository, the local cluster, and the sync windows that gate prod. */
+/** Prod, or sync that leaves drift in place: an OutOfSync app waits for a person, who must hear of it. */
+export function gated(c: GitOpsConfig, environment: Environment): boolean {
+  return environment === "prod" || !(c.sync.automated && c.sync.selfHeal);
+}
+
+/**
+ * The platform project: exactly the GitOps repository, the local cluster, and the sync windows that gate prod;
+ * its annotations subscribe every Application of the project to the alerts.
+ */
 export function appProject(
   c: GitOpsConfig,
   labels: Record<string, string>,
   scope: { namespaces: string[]; clusterResources: boolean } = { namespaces: ["*"], clusterResources: true },
+  subscriptions: Record<string, string> = {},
 ): K8sObject {
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "AppProject",
-    metadata: { name: APP_PROJECT, namespace: ARGOCD_NAMESPACE, labels },
+    metadata: { name: APP_PROJECT, namespace: ARGOCD_NAMESPACE, labels, annotations: subscriptions },
     spec: {
       description: "Platform add-ons and workloads reconciled from the GitOps repository",
       sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
@@ -193,6 +216,12 @@ export class ArgoCd extends pulumi.ComponentResource {
       },
       { parent: this },
     ));
+    const notifications = notificationsValues({
+      environment: args.environment,
+      clusterName: args.clusterName,
+      destinations: args.alerts.destinations,
+      argocdUrl: c.argocd.url,
+    });
     this.release = controllerRelease(
       name,
       {
@@ -203,9 +232,9 @@ export class ArgoCd extends pulumi.ComponentResource {
         namespace: ARGOCD_NAMESPACE,
         values: clusterRole
           ? clusterRole.serviceAccountAnnotations.apply((annotations) =>
-              withServiceAccountAnnotations(argoCdValues(c, args.environment), annotations),
+              withServiceAccountAnnotations(argoCdValues(c, args.environment, notifications), annotations),
             )
-          : argoCdValues(c, args.environment),
+          : argoCdValues(c, args.environment, notifications),
         timeout: 900,
       },
       { ...k8sOpts, dependsOn: [ns, ...args.clusterReady, ...(clusterRole?.ready ?? [])] },
@@ -246,18 +275,26 @@ export class ArgoCd extends pulumi.ComponentResource {
           name: "argocd-oidc",
           namespace: ARGOCD_NAMESPACE,
           labels,
-          remoteKey: `${args.secretsPrefix}/${GITOPS_SECRETS.argocdOidc}`,
-          properties: ["clientSecret"],
+          data: properties(`${args.secretsPrefix}/${GITOPS_SECRETS.argocdOidc}`, ["clientSecret"]),
           target: { labels: { "app.kubernetes.io/part-of": "argocd" } },
         }),
       );
     }
 
+    const destinations = args.alerts.destinations;
+    if (destinations.length > 0)
+      credentials.push(notificationsSecret(destinations, ARGOCD_NAMESPACE, args.secretsPrefix, labels));
+
     this.root = bootstrapRelease(`${name}-root`, {
       namespace: ARGOCD_NAMESPACE,
       objects: [
         ...credentials,
-        appProject(c, labels, args.localScope),
+        appProject(
+          c,
+          labels,
+          args.localScope,
+          projectSubscriptions(destinations, gated(c, args.environment)),
+        ),
         ...(args.objects ?? []),
         rootApplication(c, labels),
       ],

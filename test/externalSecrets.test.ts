@@ -9,6 +9,7 @@ import { assertValidCustomResource, CRD_DIR } from "./lib/crd";
 import { buildStack, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
 import { renderBootstrap } from "./lib/render";
+import { unknownValueKeys } from "./lib/charts";
 
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as object;
 
@@ -87,22 +88,7 @@ for (const stackName of ["dev", "prod"] as const) {
 
     it("sets only Helm value keys the chart has (the chart's schema would let a misspelt key through)", () => {
       const chart = parse(fs.readFileSync(path.join(CRD_DIR, "external-secrets/values.yaml"), "utf8"));
-      const missing: string[] = [];
-      const walk = (ours: any, theirs: any, at: string) => {
-        for (const [k, value] of Object.entries(ours)) {
-          if (!(k in (theirs ?? {}))) missing.push(`${at}${k}`);
-          else if (
-            value &&
-            typeof value === "object" &&
-            !Array.isArray(value) &&
-            theirs[k] &&
-            Object.keys(theirs[k]).length > 0
-          )
-            walk(value, theirs[k], `${at}${k}.`);
-        }
-      };
-      walk(esoRelease().inputs.values, chart, "");
-      assert.deepEqual(missing, []);
+      assert.deepEqual(unknownValueKeys(esoRelease().inputs.values as object, chart), []);
     });
 
     it("renders two ClusterSecretStores (real helm template) that validate strictly against the ESO CRDs", () => {
@@ -133,7 +119,7 @@ for (const stackName of ["dev", "prod"] as const) {
     });
 
     it("creates seed secrets encrypted by the platform key, never with a value", () => {
-      const secret = s.one("aws:secretsmanager/secret:Secret");
+      const secret = s.one("aws:secretsmanager/secret:Secret", "apps-podinfo");
       assert.equal(secret.inputs.name, `${prefix}/apps/podinfo`);
       assert.equal(secret.inputs.kmsKeyId, s.outputs.kmsKeyArn);
       assert.equal(secret.inputs.recoveryWindowInDays, prod ? 30 : 7);
