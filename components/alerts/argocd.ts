@@ -70,6 +70,8 @@ export function activeTriggers(gated: boolean): Trigger[] {
 }
 
 const secretKey = (d: AlertDestination) => `alert-${d.name}`;
+// Unfolded, so a person reading argocd-notifications-cm sees each expression and message line as written.
+const yaml = (value: unknown) => stringify(value, { lineWidth: 0 });
 
 /** `service.<type>.<name>` of the argocd-notifications-cm: the credential is a `$key` of the Secret. */
 const SERVICES: Record<
@@ -145,14 +147,14 @@ export function notificationsValues(n: NotificationsInput) {
     notifiers: Object.fromEntries(
       n.destinations.map((d) => {
         const s = SERVICES[d.type](d);
-        return [`service.${s.type}.${d.name}`, stringify(s.config)];
+        return [`service.${s.type}.${d.name}`, yaml(s.config)];
       }),
     ),
     triggers: Object.fromEntries(
-      triggers.map((t) => [`trigger.${t.name}`, stringify([{ when: t.when, send: [t.template] }])]),
+      triggers.map((t) => [`trigger.${t.name}`, yaml([{ when: t.when, send: [t.template] }])]),
     ),
     templates: Object.fromEntries(
-      triggers.map((t) => [`template.${t.template}`, stringify(template(t, n.destinations, n.argocdUrl))]),
+      triggers.map((t) => [`template.${t.template}`, yaml(template(t, n.destinations, n.argocdUrl))]),
     ),
   };
 }
