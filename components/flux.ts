@@ -168,7 +168,6 @@ export class Flux extends pulumi.ComponentResource {
     );
 
     const credentials = c.private ? [gitCredentials(FLUX_NAMESPACE, args.secretsPrefix, labels)] : [];
-    // In the same release as the root, before it in the manifest: the first reconciliation is already watched.
     const alerts = fluxAlertObjects({
       environment: args.environment,
       clusterName: args.clusterName,
@@ -177,14 +176,27 @@ export class Flux extends pulumi.ComponentResource {
       secretsPrefix: args.secretsPrefix,
       labels,
     });
+    // A release of its own that the root waits for: the root's first reconciliation is already watched.
+    const alertsRelease =
+      alerts.length > 0
+        ? bootstrapRelease(`${name}-alerts`, {
+            namespace: FLUX_NAMESPACE,
+            objects: alerts,
+            provider: args.provider,
+            // Its ExternalSecrets read through the stores, so it waits for them as the root would.
+            dependsOn: [this.release, ...rootSecretDependencies(args.externalSecrets, alerts)],
+            parent: this,
+          })
+        : undefined;
     this.root = bootstrapRelease(`${name}-root`, {
       namespace: FLUX_NAMESPACE,
-      objects: [...credentials, ...alerts, gitRepository(c, labels), rootKustomization(c, labels)],
+      objects: [...credentials, gitRepository(c, labels), rootKustomization(c, labels)],
       provider: args.provider,
       dependsOn: [
         this.release,
         bridge,
-        ...rootSecretDependencies(args.externalSecrets, [...credentials, ...alerts]),
+        ...rootSecretDependencies(args.externalSecrets, credentials),
+        ...(alertsRelease ? [alertsRelease] : []),
       ],
       parent: this,
     });

@@ -32,8 +32,9 @@ const withAlerts = (engine: "argocd" | "flux", destinations: unknown[] = DESTINA
   "gitops-platform:alerts": { destinations },
 });
 
-const rootDocs = (s: Stack, engine: string): Obj[] => {
-  const docs = renderBootstrap(s.one("kubernetes:helm.sh/v3:Release", `${engine}-root`)) as Obj[];
+/** The objects of a bootstrap release (`argocd-root`, `flux-alerts`...), rendered by helm, validated strictly. */
+const bootstrapDocs = (s: Stack, release: string): Obj[] => {
+  const docs = renderBootstrap(s.one("kubernetes:helm.sh/v3:Release", release)) as Obj[];
   for (const d of docs) assertValidCustomResource(d);
   return docs;
 };
@@ -223,7 +224,7 @@ describe("alerts: Argo CD", () => {
 
   it("without a destination (dev's stack file) the controller is off and nothing is subscribed", () => {
     assert.deepEqual(argoValues(plain).notifications, { enabled: false });
-    const docs = rootDocs(plain, "argocd");
+    const docs = bootstrapDocs(plain, "argocd-root");
     assert.equal(docs.filter((d) => d.kind === "ExternalSecret").length, 0);
     const project = docs.find((d) => d.kind === "AppProject")!;
     assert.deepEqual(Object.keys(project.metadata.annotations ?? {}), []);
@@ -239,7 +240,7 @@ describe("alerts: Argo CD", () => {
     const refs = Object.values(notifiers).flatMap((text) =>
       [...text.matchAll(/\$([\w-]+)/g)].map((m) => m[1]),
     );
-    const es = rootDocs(dev, "argocd").find((d) => d.kind === "ExternalSecret")!;
+    const es = bootstrapDocs(dev, "argocd-root").find((d) => d.kind === "ExternalSecret")!;
     assert.equal(es.metadata.name, "argocd-notifications-secret");
     assert.equal(es.spec.target.name, "argocd-notifications-secret");
     assert.deepEqual(es.spec.data.map((d: Obj) => d.secretKey).sort(), [...refs].sort());
@@ -281,7 +282,7 @@ describe("alerts: Argo CD", () => {
       [prod, true],
     ] as const) {
       const n = argoValues(s).notifications;
-      const project = rootDocs(s, "argocd").find((d) => d.kind === "AppProject")!;
+      const project = bootstrapDocs(s, "argocd-root").find((d) => d.kind === "AppProject")!;
       const annotations = project.metadata.annotations as Record<string, string>;
       const services = new Set(Object.keys(n.notifiers).map((k) => k.split(".").slice(2).join(".")));
       const triggers = new Set(Object.keys(n.triggers).map((k) => k.replace(/^trigger\./, "")));
@@ -298,7 +299,8 @@ describe("alerts: Argo CD", () => {
         gated,
       );
     }
-    const annotations = rootDocs(dev, "argocd").find((d) => d.kind === "AppProject")!.metadata.annotations;
+    const annotations = bootstrapDocs(dev, "argocd-root").find((d) => d.kind === "AppProject")!.metadata
+      .annotations;
     assert.equal(
       annotations["notifications.argoproj.io/subscribe.on-sync-failed.platform-oncall"],
       "platform-alerts",
@@ -399,7 +401,7 @@ describe("alerts: Flux", () => {
   });
 
   it("renders a Provider per destination reading its Secret, which an ExternalSecret writes (strict CRDs)", () => {
-    const docs = rootDocs(dev, "flux");
+    const docs = bootstrapDocs(dev, "flux-alerts");
     const providers = docs.filter((d) => d.kind === "Provider");
     assert.deepEqual(
       providers.map((p) => [p.metadata.name, p.apiVersion, p.spec]),
@@ -440,7 +442,7 @@ describe("alerts: Flux", () => {
   });
 
   it("alerts on failed Kustomizations, HelmReleases and sources, naming environment and cluster", () => {
-    const docs = rootDocs(dev, "flux");
+    const docs = bootstrapDocs(dev, "flux-alerts");
     const alerts = docs.filter((d) => d.kind === "Alert");
     assert.deepEqual(
       alerts.map((a) => a.metadata.name),
@@ -460,15 +462,17 @@ describe("alerts: Flux", () => {
       assert.deepEqual(a.spec.eventMetadata, { environment: "dev", cluster: "platform-dev" });
       assert.ok(docs.some((d) => d.kind === "Provider" && d.metadata.name === a.spec.providerRef.name));
     }
-    const order = docs.map((d) => d.kind);
-    assert.ok(
-      order.lastIndexOf("Alert") < order.indexOf("Kustomization"),
-      "watching before the first reconciliation",
-    );
+    // Providers and Alerts exist before the root Kustomization, and their Secrets' store before them.
+    const releases = dev.ofType("kubernetes:helm.sh/v3:Release");
+    const byName = (n: string) => releases.find((r) => r.name === n)!;
+    assert.ok(dev.dependsOn(byName("flux-root"), byName("flux-alerts")));
+    assert.ok(dev.dependsOn(byName("flux-alerts"), byName("flux")));
+    assert.ok(dev.dependsOn(byName("flux-alerts"), byName("external-secrets-stores")));
+    assert.equal(bootstrapDocs(dev, "flux-root").filter((d) => /Provider|Alert/.test(d.kind)).length, 0);
   });
 
   it("prod adds a drift Alert matching helm-controller's DriftDetected message; failures exclude it", () => {
-    const docs = rootDocs(prod, "flux");
+    const docs = bootstrapDocs(prod, "flux-alerts");
     const drift = docs.find((d) => d.kind === "Alert" && d.metadata.name === "platform-oncall-drift")!;
     assert.deepEqual(drift.spec.eventSources, [{ kind: "HelmRelease", name: "*" }]);
     // The message helm-controller emits (internal/reconcile/atomic_release.go), as a Go regexp would match it.
@@ -481,7 +485,8 @@ describe("alerts: Flux", () => {
       !failures.spec.exclusionList.some((re: string) => new RegExp(re).test("Helm upgrade failed: timeout")),
     );
     assert.equal(
-      rootDocs(dev, "flux").filter((d) => d.kind === "Alert" && /-drift$/.test(d.metadata.name)).length,
+      bootstrapDocs(dev, "flux-alerts").filter((d) => d.kind === "Alert" && /-drift$/.test(d.metadata.name))
+        .length,
       0,
     );
     assert.equal(DRIFT_MESSAGE_RE, drift.spec.inclusionList[0]);

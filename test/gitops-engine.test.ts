@@ -424,13 +424,16 @@ describe("GitOps engine: credentials come from Secrets Manager, never from confi
         }
         assert.equal(find(docs, "ExternalSecret", "argocd-notifications-secret").spec.data.length, 3);
       } else {
-        for (const p of docs.filter((d) => d.kind === "Provider")) {
+        const alerts = renderBootstrap(s.one("kubernetes:helm.sh/v3:Release", "flux-alerts"));
+        for (const d of alerts) assertValidCustomResource(d);
+        assert.equal(alerts.filter((d) => d.kind === "Provider").length, 3);
+        for (const p of alerts.filter((d) => d.kind === "Provider") as Obj[]) {
           assert.ok(
             [undefined, "https://slack.com/api/chat.postMessage"].includes(p.spec.address),
             p.metadata.name,
           );
           assert.equal(p.spec.secretRef.name, `alert-${p.metadata.name}`);
-          find(docs, "ExternalSecret", `alert-${p.metadata.name}`);
+          find(alerts as Obj[], "ExternalSecret", `alert-${p.metadata.name}`);
         }
       }
     });
