@@ -93,7 +93,8 @@ const SERVICES: Record<
 };
 
 /** Where the app runs: the destination cluster's name in a fleet (hub and spokes), its server otherwise. */
-const WHERE = "{{.app.spec.destination.name | default .app.spec.destination.server}}";
+const WHERE_EXPR = ".app.spec.destination.name | default .app.spec.destination.server";
+const WHERE = `{{${WHERE_EXPR}}}`;
 
 function message(t: Trigger, argocdUrl: string | undefined): string {
   const link = argocdUrl
@@ -117,7 +118,7 @@ function template(t: Trigger, destinations: AlertDestination[], argocdUrl: strin
     `"environment": {{toJson .context.environment}}`,
     `"cluster": {{toJson .context.cluster}}`,
     `"app": {{toJson .app.metadata.name}}`,
-    `"destination": {{toJson (${WHERE.slice(2, -2)})}}`,
+    `"destination": {{toJson (${WHERE_EXPR})}}`,
     `"revision": {{toJson .app.status.sync.revision}}`,
     `"summary": ${JSON.stringify(t.headline)}}`,
   ].join(", ");
