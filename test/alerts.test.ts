@@ -494,8 +494,17 @@ describe("alerts: Flux", () => {
 });
 
 describe("alerts: HelmRelease drift detection in the GitOps template", () => {
+  /**
+   * The paths a Flux Kustomization may read: a bridge switch in the path (`enabled-${enable_...}`, substituted
+   * by the root's postBuild) gives one path per value, and both must be covered.
+   */
+  const variants = (p: string): string[] =>
+    /\$\{[a-z0-9_]+\}/.test(p)
+      ? ["true", "false"].flatMap((v) => variants(p.replace(/\$\{[a-z0-9_]+\}/, v)))
+      : [p];
   /** What kustomize-controller applies for a Flux Kustomization: its path, built, with its spec.patches. */
-  function applied(k: Obj): Obj[] {
+  const applied = (k: Obj): Obj[] => variants(k.spec.path).flatMap((p) => build(p, k.spec.patches));
+  function build(kustomizationPath: string, patches: unknown): Obj[] {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flux-ks-"));
     try {
       fs.writeFileSync(
@@ -504,8 +513,8 @@ describe("alerts: HelmRelease drift detection in the GitOps template", () => {
           apiVersion: "kustomize.config.k8s.io/v1beta1",
           kind: "Kustomization",
           // kustomize takes a directory outside the root only by a relative path.
-          resources: [path.relative(dir, path.join(REPO_ROOT, k.spec.path))],
-          ...(k.spec.patches ? { patches: k.spec.patches } : {}),
+          resources: [path.relative(dir, path.join(REPO_ROOT, kustomizationPath))],
+          ...(patches ? { patches } : {}),
         }),
       );
       return kubectlKustomize(dir) as Obj[];
