@@ -650,7 +650,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     raw.dr === undefined || !prod
       ? undefined
       : resolveDr(v, v.object("dr", raw.dr, {}), { region, name, kms });
-  const alerts = resolveAlerts(v, raw.alerts, prod);
+  const alerts = resolveAlerts(v, raw.alerts, prod, fleetRole === "spoke");
   const needsSecrets = [
     gitops.private && "gitops.private",
     gitops.argocd.sso && "gitops.argocd.sso",
@@ -702,14 +702,23 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
 // Slack channel names: lowercase letters, digits, '-', '_', at most 80 characters.
 const SLACK_CHANNEL_RE = /^#?[a-z0-9][a-z0-9_-]{0,79}$/;
 
-function resolveAlerts(v: Validator, raw: Json, prod: boolean): AlertsConfig {
+function resolveAlerts(v: Validator, raw: Json, prod: boolean, spoke: boolean): AlertsConfig {
   const o = v.object("alerts", raw, { destinations: [] });
   v.known("alerts", o, ["destinations"]);
   if (!Array.isArray(o.destinations)) {
     v.fail("alerts.destinations", o.destinations, "must be a list of {name, type, channel}");
     return { destinations: [] };
   }
-  if (prod && o.destinations.length === 0) {
+  // A spoke runs no engine: its hub's Argo CD reports on its apps, naming it.
+  if (spoke && o.destinations.length > 0) {
+    v.fail(
+      "alerts.destinations",
+      o.destinations,
+      "are set on the hub stack: a spoke's alerts come from its hub",
+    );
+    return { destinations: [] };
+  }
+  if (prod && !spoke && o.destinations.length === 0) {
     v.fail(
       "alerts.destinations",
       o.destinations,
