@@ -2,6 +2,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GITOPS_SECRETS, resolveStackConfig } from "./config";
+import { alertSeedSecrets } from "./components/alerts/destinations";
 import { bridgeMetadata, type AddonIdentity } from "./components/bridge";
 import { Cluster } from "./components/cluster";
 import { chooseCompute } from "./compute";
@@ -94,6 +95,7 @@ const externalSecrets = cfg.externalSecrets.enabled
       extraSeedSecrets: [
         ...(cfg.gitops.private ? [GITOPS_SECRETS.repository] : []),
         ...(cfg.gitops.argocd.sso ? [GITOPS_SECRETS.argocdOidc] : []),
+        ...alertSeedSecrets(cfg.alerts.destinations),
       ].filter((name) => !cfg.externalSecrets.seedSecrets.includes(name)),
       replicaRegion: cfg.dr &&
         key.replicaKeyArn && { region: cfg.dr.standbyRegion, kmsKeyArn: key.replicaKeyArn },

@@ -1,10 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ENGINE_NAMESPACE, GITOPS_SECRETS, type Environment, type GitOpsConfig } from "../config";
+import {
+  ENGINE_NAMESPACE,
+  GITOPS_SECRETS,
+  type AlertsConfig,
+  type Environment,
+  type GitOpsConfig,
+} from "../config";
+import { notificationsSecret, notificationsValues, projectSubscriptions } from "./alerts/argocd";
 import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
 import { BRIDGE_LABEL_KEYS, rootSecretDependencies, type EngineSecrets } from "./bridge";
 import { k8sLabels } from "./common";
-import { externalSecret, gitCredentials } from "./externalSecrets";
+import { externalSecret, gitCredentials, properties } from "./externalSecrets";
 import { CHARTS } from "../pins";
 import type { WorkloadIdentity, WorkloadRole } from "../identity";
 
@@ -27,6 +34,8 @@ return hs
 
 export interface ArgoCdArgs {
   environment: Environment;
+  clusterName: string;
+  alerts: AlertsConfig;
   config: GitOpsConfig;
   secretsPrefix: string;
   bridge: pulumi.Output<Record<string, string>>;
@@ -47,7 +56,11 @@ export interface ArgoCdArgs {
 const REDIS_HA_REPLICAS = 3;
 
 /** Helm values for argo-cd: read-only by default, no local admin with SSO, HA in prod, ClusterIP only. */
-export function argoCdValues(c: GitOpsConfig, environment: Environment) {
+export function argoCdValues(
+  c: GitOpsConfig,
+  environment: Environment,
+  notifications: ReturnType<typeof notificationsValues>,
+) {
   const ha = c.argocd.ha;
   const replicas = ha ? 2 : 1;
   // A budget on a single replica would forbid every eviction, and so every node drain.
@@ -105,7 +118,10 @@ export function argoCdValues(c: GitOpsConfig, environment: Environment) {
       copyutil: { resources: podResources("10m", "64Mi") },
     },
     applicationSet: { replicas, pdb: pdb(replicas), resources: podResources("50m", "256Mi") },
-    notifications: { resources: podResources("20m", "128Mi") },
+    // Requests only where the controller runs: without a destination it is off.
+    notifications: notifications.enabled
+      ? { ...notifications, resources: podResources("20m", "128Mi") }
+      : notifications,
     redisSecretInit: { resources: podResources("10m", "64Mi") },
     redis: ha ? { enabled: false } : { enabled: true, resources: podResources("50m", "256Mi") },
     "redis-ha": ha ? redisHaValues() : { enabled: false },
@@ -151,16 +167,25 @@ function withServiceAccountAnnotations(
   };
 }
 
-/** The platform project: exactly the GitOps repository, the local cluster, and the sync windows that gate prod. */
+/** Prod, or sync that leaves drift in place: an OutOfSync app waits for a person, who must hear of it. */
+export function gated(c: GitOpsConfig, environment: Environment): boolean {
+  return environment === "prod" || !(c.sync.automated && c.sync.selfHeal);
+}
+
+/**
+ * The platform project: exactly the GitOps repository, the local cluster, and the sync windows that gate prod;
+ * its annotations subscribe every Application of the project to the alerts.
+ */
 export function appProject(
   c: GitOpsConfig,
   labels: Record<string, string>,
   scope: { namespaces: string[]; clusterResources: boolean } = { namespaces: ["*"], clusterResources: true },
+  subscriptions: Record<string, string> = {},
 ): K8sObject {
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "AppProject",
-    metadata: { name: APP_PROJECT, namespace: ARGOCD_NAMESPACE, labels },
+    metadata: { name: APP_PROJECT, namespace: ARGOCD_NAMESPACE, labels, annotations: subscriptions },
     spec: {
       description: "Platform add-ons and workloads reconciled from the GitOps repository",
       sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
@@ -240,6 +265,12 @@ export class ArgoCd extends pulumi.ComponentResource {
       },
       { parent: this },
     ));
+    const notifications = notificationsValues({
+      environment: args.environment,
+      clusterName: args.clusterName,
+      destinations: args.alerts.destinations,
+      argocdUrl: c.argocd.url,
+    });
     this.release = controllerRelease(
       name,
       {
@@ -250,9 +281,9 @@ export class ArgoCd extends pulumi.ComponentResource {
         namespace: ARGOCD_NAMESPACE,
         values: clusterRole
           ? clusterRole.serviceAccountAnnotations.apply((annotations) =>
-              withServiceAccountAnnotations(argoCdValues(c, args.environment), annotations),
+              withServiceAccountAnnotations(argoCdValues(c, args.environment, notifications), annotations),
             )
-          : argoCdValues(c, args.environment),
+          : argoCdValues(c, args.environment, notifications),
         timeout: 900,
       },
       { ...k8sOpts, dependsOn: [ns, ...args.clusterReady, ...(clusterRole?.ready ?? [])] },
@@ -293,18 +324,26 @@ export class ArgoCd extends pulumi.ComponentResource {
           name: "argocd-oidc",
           namespace: ARGOCD_NAMESPACE,
           labels,
-          remoteKey: `${args.secretsPrefix}/${GITOPS_SECRETS.argocdOidc}`,
-          properties: ["clientSecret"],
+          data: properties(`${args.secretsPrefix}/${GITOPS_SECRETS.argocdOidc}`, ["clientSecret"]),
           target: { labels: { "app.kubernetes.io/part-of": "argocd" } },
         }),
       );
     }
 
+    const destinations = args.alerts.destinations;
+    if (destinations.length > 0)
+      credentials.push(notificationsSecret(destinations, ARGOCD_NAMESPACE, args.secretsPrefix, labels));
+
     this.root = bootstrapRelease(`${name}-root`, {
       namespace: ARGOCD_NAMESPACE,
       objects: [
         ...credentials,
-        appProject(c, labels, args.localScope),
+        appProject(
+          c,
+          labels,
+          args.localScope,
+          projectSubscriptions(destinations, gated(c, args.environment)),
+        ),
         ...(args.objects ?? []),
         rootApplication(c, labels),
       ],

@@ -309,19 +309,29 @@ export function gitCredentials(
     name: GIT_CREDENTIALS_SECRET,
     namespace,
     labels,
-    remoteKey: `${secretsPrefix}/${GITOPS_SECRETS.repository}`,
-    properties: ["username", "password"],
+    data: properties(`${secretsPrefix}/${GITOPS_SECRETS.repository}`, ["username", "password"]),
     target,
   });
 }
 
-/** An ExternalSecret reading properties of one Secrets Manager entry into a Kubernetes Secret it owns. */
+/** One key of the produced Secret, read from a property of a Secrets Manager entry (JSON). */
+export interface RemoteValue {
+  secretKey: string;
+  remoteKey: string;
+  property: string;
+}
+
+/** Properties of one Secrets Manager entry, each under its own name. */
+export function properties(remoteKey: string, names: string[]): RemoteValue[] {
+  return names.map((property) => ({ secretKey: property, remoteKey, property }));
+}
+
+/** An ExternalSecret reading properties of Secrets Manager entries into a Kubernetes Secret it owns. */
 export function externalSecret(p: {
   name: string;
   namespace: string;
   labels: Record<string, string>;
-  remoteKey: string;
-  properties: string[];
+  data: RemoteValue[];
   /** Labels and templated data of the produced Secret (`{{ .property }}` refers to a fetched property). */
   target?: { labels?: Record<string, string>; data?: Record<string, string> };
 }): K8sObject {
@@ -342,9 +352,9 @@ export function externalSecret(p: {
       refreshInterval: "1h",
       secretStoreRef: { kind: "ClusterSecretStore", name: STORES.secretsManager },
       target: { name: p.name, creationPolicy: "Owner", deletionPolicy: "Delete", ...template },
-      data: p.properties.map((property) => ({
-        secretKey: property,
-        remoteRef: { key: p.remoteKey, property },
+      data: p.data.map((d) => ({
+        secretKey: d.secretKey,
+        remoteRef: { key: d.remoteKey, property: d.property },
       })),
     },
   };

@@ -1,6 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ENGINE_NAMESPACE, PINNED_REVISION_RE, type Environment, type GitOpsConfig } from "../config";
+import {
+  ENGINE_NAMESPACE,
+  PINNED_REVISION_RE,
+  type AlertsConfig,
+  type Environment,
+  type GitOpsConfig,
+} from "../config";
+import { fluxAlertObjects } from "./alerts/flux";
 import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
 import { BRIDGE_CONFIG_MAP } from "./bridge";
 import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext } from "./common";
@@ -18,6 +25,7 @@ export interface FluxArgs {
   environment: Environment;
   clusterName: string;
   config: GitOpsConfig;
+  alerts: AlertsConfig;
   secretsPrefix: string;
   bridge: pulumi.Output<Record<string, string>>;
   /**
@@ -168,11 +176,36 @@ export class Flux extends pulumi.ComponentResource {
     );
 
     const credentials = c.private ? [gitCredentials(FLUX_NAMESPACE, args.secretsPrefix, labels)] : [];
+    const alerts = fluxAlertObjects({
+      environment: args.environment,
+      clusterName: args.clusterName,
+      destinations: args.alerts.destinations,
+      namespace: FLUX_NAMESPACE,
+      secretsPrefix: args.secretsPrefix,
+      labels,
+    });
+    // A release of its own that the root waits for: the root's first reconciliation is already watched.
+    const alertsRelease =
+      alerts.length > 0
+        ? bootstrapRelease(`${name}-alerts`, {
+            namespace: FLUX_NAMESPACE,
+            objects: alerts,
+            provider: args.provider,
+            // Its ExternalSecrets read through the stores, so it waits for them as the root would.
+            dependsOn: [this.release, ...rootSecretDependencies(args.externalSecrets, alerts)],
+            parent: this,
+          })
+        : undefined;
     this.root = bootstrapRelease(`${name}-root`, {
       namespace: FLUX_NAMESPACE,
       objects: [...credentials, gitRepository(c, labels), rootKustomization(c, labels)],
       provider: args.provider,
-      dependsOn: [this.release, bridge, ...rootSecretDependencies(args.externalSecrets, credentials)],
+      dependsOn: [
+        this.release,
+        bridge,
+        ...rootSecretDependencies(args.externalSecrets, credentials),
+        ...(alertsRelease ? [alertsRelease] : []),
+      ],
       parent: this,
     });
     this.registerOutputs({ namespace: FLUX_NAMESPACE, decryptRoleArn: this.decryptRole.arn });

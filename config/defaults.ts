@@ -23,6 +23,7 @@ export type Defaults = {
     flux: PlatformConfig["gitops"]["flux"];
   };
   externalSecrets: Omit<PlatformConfig["externalSecrets"], "prefix">;
+  alerts: PlatformConfig["alerts"];
 };
 
 const PLATFORM_NAMESPACES = [...Object.values(ENGINE_NAMESPACE), "external-secrets"];
@@ -101,6 +102,7 @@ function environmentDefaults(k: EnvironmentKnobs): Defaults {
       seedSecrets: [],
       adoptSeedSecrets: false,
     },
+    alerts: { destinations: [] },
   };
 }
 

@@ -8,6 +8,13 @@ export { rawNamespace, resolveConfig, resolveStackConfig } from "./resolve";
 export { stackFileJsonSchema, type PlatformConfig } from "./schema";
 export type { AccessConfig } from "./sections/access";
 export {
+  ALERT_TYPES,
+  alertSecret,
+  type AlertDestination,
+  type AlertsConfig,
+  type AlertType,
+} from "./sections/alerts";
+export {
   AUTO_MODE_CAPACITY_TYPES,
   COMPUTE_MODES,
   type AutoModeCapacityType,

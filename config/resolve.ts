@@ -191,10 +191,11 @@ function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: 
           );
     }
   }
-  if (ok("gitops", "externalSecrets")) {
+  if (ok("gitops", "externalSecrets", "alerts")) {
     const needsSecrets = [
       cfg.gitops.private && "gitops.private",
       cfg.gitops.argocd.sso && "gitops.argocd.sso",
+      cfg.alerts.destinations.length > 0 && "alerts.destinations",
     ].filter(Boolean);
     if (needsSecrets.length > 0) {
       if (!cfg.externalSecrets.enabled)

@@ -8,6 +8,7 @@ import { ENVIRONMENTS, type Ctx, type Environment } from "./context";
 import { PROVIDER_KEYS } from "./keys";
 import { oneOf, text } from "./rules";
 import { access } from "./sections/access";
+import { alerts } from "./sections/alerts";
 import { cluster, type ClusterFacts } from "./sections/cluster";
 import { DEFAULTS } from "./defaults";
 import { dr, type DrConfig } from "./sections/dr";
@@ -60,6 +61,7 @@ export const SECTIONS = {
   access: (s: SectionInput) => access(s.ctx),
   gitops: (s: SectionInput) => gitops(s.ctx),
   externalSecrets: (s: SectionInput) => externalSecrets(s.ctx),
+  alerts: (s: SectionInput) => alerts(s.ctx, s.fleetRole),
   dr: (s: SectionInput) => dr(s.ctx, s.name),
   fleet: (s: SectionInput) => fleet(s.ctx, s.fleetRole, s.name, AUTOMATED),
 };

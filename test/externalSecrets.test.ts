@@ -117,7 +117,7 @@ for (const stackName of ["dev", "prod"] as const) {
     });
 
     it("creates seed secrets encrypted by the platform key, never with a value", () => {
-      const secret = s.one("aws:secretsmanager/secret:Secret");
+      const secret = s.one("aws:secretsmanager/secret:Secret", "apps-podinfo");
       assert.equal(secret.inputs.name, `${prefix}/apps/podinfo`);
       assert.equal(secret.inputs.kmsKeyId, s.outputs.kmsKeyArn);
       assert.equal(secret.inputs.recoveryWindowInDays, prod ? 30 : 7);

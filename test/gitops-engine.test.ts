@@ -7,6 +7,8 @@ import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
 import { needsTools, needsUpstream } from "./lib/prerequisites";
 import { renderBootstrap } from "./lib/render";
+import { parse } from "yaml";
+import { findPlaintextSecrets } from "../policy/policies";
 
 type Obj = Record<string, any>;
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as object;
@@ -418,6 +420,13 @@ describe("GitOps engine: credentials come from Secrets Manager, never from confi
         "gitops-platform:externalSecrets": {
           allowedNamespaces: ["argocd", "flux-system", "external-secrets"],
         },
+        "gitops-platform:alerts": {
+          destinations: [
+            { name: "oncall", type: "slack", channel: "#platform-alerts" },
+            { name: "hooks", type: "webhook" },
+            { name: "teams", type: "msteams" },
+          ],
+        },
       });
       const docs = rootObjects(s, engine);
       const es = find(docs, "ExternalSecret", "gitops-repository");
@@ -446,6 +455,37 @@ describe("GitOps engine: credentials come from Secrets Manager, never from confi
       assert.ok(s.dependsOn(root, s.one("kubernetes:helm.sh/v3:Release", "external-secrets-stores")));
       assert.equal(s.ofType("aws:secretsmanager/secretVersion:SecretVersion").length, 0);
       assert.doesNotMatch(JSON.stringify(s.resources.map((r) => r.inputs)), /password"\s*:\s*"(?!\{\{)/);
+      // The alert credentials (Slack token, webhook URLs) exist only in Secrets Manager: seeded empty, read by
+      // ExternalSecrets; the engines' configs hold references to the Secret's keys, never a value.
+      for (const name of ["oncall", "hooks", "teams"])
+        assert.ok(seeded.includes(`platform/dev/alerts/${name}`));
+      for (const r of s.ofType("kubernetes:helm.sh/v3:Release"))
+        assert.deepEqual(findPlaintextSecrets(r.inputs.values), [], `${r.name}: secret-looking values`);
+      if (engine === "argocd") {
+        const notifiers = (release(s, "argo-cd").inputs.values as Obj).notifications.notifiers;
+        const scalars = (v: unknown): string[] =>
+          typeof v === "string" ? [v] : Object.values((v ?? {}) as Obj).flatMap(scalars);
+        for (const [key, text] of Object.entries<string>(notifiers)) {
+          const config = parse(text) as Obj;
+          const credentials = scalars({ ...config, headers: undefined });
+          assert.ok(credentials.length > 0, key);
+          for (const c of credentials)
+            assert.match(c, /^\$alert-[a-z0-9-]+$/, `${key}: ${c} is not a reference`);
+        }
+        assert.equal(find(docs, "ExternalSecret", "argocd-notifications-secret").spec.data.length, 3);
+      } else {
+        const alerts = renderBootstrap(s.one("kubernetes:helm.sh/v3:Release", "flux-alerts"));
+        for (const d of alerts) assertValidCustomResource(d);
+        assert.equal(alerts.filter((d) => d.kind === "Provider").length, 3);
+        for (const p of alerts.filter((d) => d.kind === "Provider") as Obj[]) {
+          assert.ok(
+            [undefined, "https://slack.com/api/chat.postMessage"].includes(p.spec.address),
+            p.metadata.name,
+          );
+          assert.equal(p.spec.secretRef.name, `alert-${p.metadata.name}`);
+          find(alerts as Obj[], "ExternalSecret", `alert-${p.metadata.name}`);
+        }
+      }
     });
   }
 });

@@ -771,6 +771,9 @@ describe("gitops repository", function () {
           .map((o: Any) => {
             o.spec.interval = "<interval>";
             o.spec.path = o.spec.path.replace(new RegExp(`/${env}$`), "/<env>");
+            // HelmRelease drift detection: warn in prod, enabled elsewhere (test/alerts.test.ts).
+            for (const p of o.spec.patches ?? [])
+              p.patch = String(p.patch).replace(/mode: (warn|enabled)$/, "mode: <drift>");
             return o;
           });
       for (const env of ["staging", "prod"]) {

@@ -96,12 +96,13 @@ describe("teardown: what remains by design", () => {
     const retained = (s: Stack) =>
       s.resources
         .filter((r) => r.retainOnDelete)
-        .map((r) => r.type)
+        .map((r) => (r.type === "aws:secretsmanager/secret:Secret" ? `${r.type} ${r.inputs.name}` : r.type))
         .sort();
     assert.deepEqual(retained(prod), [
       "aws:kms/key:Key",
       "aws:kms/replicaKey:ReplicaKey",
-      "aws:secretsmanager/secret:Secret",
+      "aws:secretsmanager/secret:Secret platform/prod/alerts/platform-oncall",
+      "aws:secretsmanager/secret:Secret platform/prod/apps/podinfo",
     ]);
     assert.deepEqual(retained(dev), []);
   });

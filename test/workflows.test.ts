@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 const ROOT = path.resolve(__dirname, "..");
 const DIR = path.join(ROOT, ".github/workflows");
 const POLICY_PACK = "policy";
+const ALERT_SECRET = "ALERT_WEBHOOK_URL";
 const PROD_POLICY_CONFIG = "policy/config.prod.json";
 
 type Json = any;
@@ -193,11 +194,11 @@ describe("GitHub Actions workflows", () => {
       it(`${w.file}: no static AWS keys and no stored secrets at all`, () => {
         assert.doesNotMatch(w.text, /AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN/);
         assert.doesNotMatch(w.text, /aws-access-key-id|aws-secret-access-key|aws-session-token/);
-        assert.doesNotMatch(
-          w.text,
-          /\$\{\{\s*secrets\./,
-          "backend, secrets provider and roles come from vars/OIDC",
-        );
+        // Backend, secrets provider and roles come from vars/OIDC; the one stored secret is the drift alert's
+        // webhook URL, and only in the step that sends it (drift.yml, asserted below).
+        const stored = [...w.text.matchAll(/\$\{\{\s*secrets\.([A-Za-z_]+)\s*\}\}/g)].map((m) => m[1]);
+        assert.deepEqual(stored, w.file === "drift.yml" ? [ALERT_SECRET] : []);
+        assert.doesNotMatch(w.text.replace(`\${{ secrets.${ALERT_SECRET} }}`, ""), /secrets\./);
         assert.doesNotMatch(w.text, /PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN/);
       });
 
@@ -406,6 +407,33 @@ describe("GitHub Actions workflows", () => {
         assert.equal(aws.with["role-to-assume"], "${{ vars.PREVIEW_ROLE_ARN }}");
         assert.ok(!/DEPLOY/.test(JSON.stringify(u.jobDef)), "drift must not use a deploy role");
       }
+    });
+
+    it("sends a drift to the alert destination, on drift only, without the URL on a command line or in the log", () => {
+      const job = Object.values<Json>(w.doc.jobs)[0];
+      const steps = job.steps.filter((s: Json) =>
+        JSON.stringify(s.env ?? {}).includes(`secrets.${ALERT_SECRET}`),
+      );
+      assert.equal(steps.length, 1, "exactly one step sees the alert webhook");
+      const [step] = steps;
+      assert.equal(step.if, "failure() && steps.preview.outcome == 'failure'");
+      assert.equal(step.env[ALERT_SECRET], `\${{ secrets.${ALERT_SECRET} }}`);
+      const lines = String(step.run).split("\n");
+      const uses = lines.filter((l) => l.includes(`$${ALERT_SECRET}`));
+      // Tested for emptiness, then handed to curl's config on stdin by the printf builtin: nowhere else.
+      assert.deepEqual(
+        uses.map((l) => l.trim()),
+        [`if [ -z "$${ALERT_SECRET}" ]; then`, `printf 'url = "%s"\\n' "$${ALERT_SECRET}" |`],
+      );
+      assert.match(String(step.run), /curl --config - --fail/);
+      assert.doesNotMatch(
+        String(step.run),
+        /set -x|echo[^\n]*\$ALERT_WEBHOOK_URL|curl[^\n]*\$ALERT_WEBHOOK_URL/,
+      );
+      assert.match(String(step.run), /\$STACK/, "the message names the stack");
+      assert.match(String(step.run), /\$RUN_URL/, "and links to the run");
+      const preview = job.steps.findIndex((s: Json) => s.id === "preview");
+      assert.ok(job.steps.indexOf(step) > preview, "after the preview it reports on");
     });
 
     it("fails loudly: the job fails and an issue is opened or updated", () => {

@@ -8,6 +8,7 @@ import {
   type FleetProject,
   type GitOpsConfig,
 } from "../config";
+import { projectSubscriptions } from "../components/alerts/argocd";
 import { ArgoCd, ARGOCD_NAMESPACE } from "../components/argocd";
 import { k8sLabels, roleName } from "../components/common";
 import { clusterSecretName, FleetHub, registrarGroup, type FleetHubOutputs } from "../components/fleet";
@@ -37,6 +38,8 @@ export function environmentProject(
   hub: HubConfig,
   c: GitOpsConfig,
   labels: Record<string, string>,
+  /** The alerts' subscriptions (components/alerts/argocd.ts), so the spokes' Applications are covered too. */
+  subscriptions: Record<string, string> = {},
 ): K8sObject {
   const project: FleetProject = hub.projects[environment];
   const spokes = Object.keys(hub.spokes)
@@ -45,7 +48,7 @@ export function environmentProject(
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "AppProject",
-    metadata: { name: environment, namespace: ARGOCD_NAMESPACE, labels },
+    metadata: { name: environment, namespace: ARGOCD_NAMESPACE, labels, annotations: subscriptions },
     spec: {
       description: `Platform add-ons and workloads of the ${environment} spokes`,
       sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
@@ -71,7 +74,16 @@ export const hub: Topology = (i) => {
     inClusterLabelKeys: ["cluster_name"],
     // The hub's own project may only place the ApplicationSets, in Argo CD's namespace.
     localScope: { namespaces: [ARGOCD_NAMESPACE], clusterResources: false },
-    objects: ENVIRONMENTS.map((env) => environmentProject(env, fleet, i.cfg.gitops, labels)),
+    objects: ENVIRONMENTS.map((env) =>
+      environmentProject(
+        env,
+        fleet,
+        i.cfg.gitops,
+        labels,
+        // A spoke environment without automated sync keeps its drift until a person syncs: report it.
+        projectSubscriptions(i.cfg.alerts.destinations, env === "prod" || !fleet.projects[env].automated),
+      ),
+    ),
   });
   new FleetHub("fleet", {
     clusterName: i.cluster.cluster.name,

@@ -8,7 +8,9 @@ import type { Topology, TopologyInputs } from "./contract";
 export function engineArgs(i: TopologyInputs): ArgoCdArgs {
   return {
     environment: i.cfg.environment,
+    clusterName: i.cfg.name,
     config: i.cfg.gitops,
+    alerts: i.cfg.alerts,
     secretsPrefix: i.cfg.externalSecrets.prefix,
     bridge: i.bridge,
     provider: i.cluster.provider,
@@ -28,7 +30,6 @@ export const single: Topology = (i) => {
   const flux = new Flux("flux", {
     ...engineArgs(i),
     ctx: i.ctx,
-    clusterName: i.cfg.name,
     irsa: i.cluster.irsa,
     kmsKeyArn: i.kmsKeyArn,
     tags: i.tags,
