@@ -14,11 +14,17 @@ import {
 import { ARGOCD_TEMPLATE_CHART_REPOS, CHARTS } from "./pins";
 
 export const PROJECT = "gitops-platform";
-export const ENGINE_NAMESPACE = { argocd: "argocd", flux: "flux-system" } as const;
+// The managed Argo CD watches one namespace for its Applications, chosen at creation; `argocd` keeps the
+// gitops/ template's ApplicationSets (metadata.namespace: argocd) working unchanged.
+export const ENGINE_NAMESPACE = { argocd: "argocd", flux: "flux-system", "eks-argocd": "argocd" } as const;
 /** Secrets Manager entries (under the environment's prefix) the GitOps engine reads, when configured. */
 export const GITOPS_SECRETS = { repository: "gitops/repository", argocdOidc: "argocd/oidc" } as const;
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
-export const ENGINES = ["argocd", "flux"] as const;
+export const ENGINES = ["argocd", "flux", "eks-argocd"] as const;
+/** The gitops/clusters/<env>/<dir> entry point each engine reads: both Argo CDs read the same template. */
+export const ENGINE_TEMPLATE_DIR = { argocd: "argocd", flux: "flux", "eks-argocd": "argocd" } as const;
+/** The managed Argo CD's built-in roles (EKS CreateCapability rbacRoleMappings[].role). */
+export const EKS_ARGOCD_ROLES = ["ADMIN", "EDITOR", "VIEWER"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 export type Engine = (typeof ENGINES)[number];
 /** Who runs the nodes: managed node groups the program defines, or EKS Auto Mode (compute/). */
@@ -125,6 +131,19 @@ export interface FluxConfig {
   chartVersion: string;
 }
 
+/** IAM Identity Center users and groups (Identity Store ids) given one of the managed Argo CD's roles. */
+export interface EksArgoCdRoleMapping {
+  role: (typeof EKS_ARGOCD_ROLES)[number];
+  groups: string[];
+  users: string[];
+}
+
+/** The EKS Argo CD capability: sign-in through IAM Identity Center only, RBAC by role mapping. */
+export interface EksArgoCdConfig {
+  identityCenter: { instanceArn: string; region: string };
+  rbac: EksArgoCdRoleMapping[];
+}
+
 export interface GitOpsConfig {
   engine: Engine;
   repoUrl: string;
@@ -135,6 +154,8 @@ export interface GitOpsConfig {
   sync: SyncConfig;
   argocd: ArgoCdConfig;
   flux: FluxConfig;
+  /** Set exactly when engine is eks-argocd. */
+  eksArgocd?: EksArgoCdConfig;
 }
 
 export interface ExternalSecretsConfig {
@@ -223,11 +244,11 @@ type Defaults = Omit<
 > & {
   cluster: Omit<ClusterConfig, "addons">;
   nodeGroups: Record<string, Omit<NodeGroupConfig, "architecture">>;
-  gitops: Omit<GitOpsConfig, "repoUrl" | "targetRevision" | "path" | "private">;
+  gitops: Omit<GitOpsConfig, "repoUrl" | "targetRevision" | "path" | "private" | "eksArgocd">;
   externalSecrets: Omit<ExternalSecretsConfig, "prefix">;
 };
 
-const PLATFORM_NAMESPACES = [...Object.values(ENGINE_NAMESPACE), "external-secrets"];
+const PLATFORM_NAMESPACES = [...new Set<string>(Object.values(ENGINE_NAMESPACE)), "external-secrets"];
 const NON_PROD_SYNC: SyncConfig = {
   automated: true,
   prune: true,
@@ -612,6 +633,7 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     v.object("gitops", raw.gitops, {}),
     d.gitops,
     environment,
+    region,
     fleetRole === "hub" ? "gitops/clusters/hub/argocd" : undefined,
   );
   const externalSecrets = resolveExternalSecrets(
@@ -629,16 +651,20 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
   const needsSecrets = [gitops.private && "gitops.private", gitops.argocd.sso && "gitops.argocd.sso"].filter(
     Boolean,
   );
+  // The managed Argo CD reads the repository's Secrets Manager entry itself: External Secrets only creates it.
+  const managed = gitops.engine === "eks-argocd";
   if (needsSecrets.length > 0) {
     if (!externalSecrets.enabled) {
       v.fail(
         "externalSecrets.enabled",
         false,
-        `must be true with ${needsSecrets.join(" and ")}: those credentials come from Secrets Manager through External Secrets`,
+        managed
+          ? "must be true with gitops.private: the External Secrets component creates (and replicates) the Secrets Manager entry the capability reads"
+          : `must be true with ${needsSecrets.join(" and ")}: those credentials come from Secrets Manager through External Secrets`,
       );
     }
     const ns = ENGINE_NAMESPACE[gitops.engine];
-    if (!externalSecrets.allowedNamespaces.includes(ns)) {
+    if (!managed && !externalSecrets.allowedNamespaces.includes(ns)) {
       v.fail(
         "externalSecrets.allowedNamespaces",
         externalSecrets.allowedNamespaces,
@@ -879,6 +905,7 @@ function resolveGitOps(
   raw: Record<string, Json>,
   d: Defaults["gitops"],
   env: Environment,
+  region: string | undefined,
   defaultPath?: string,
 ): GitOpsConfig {
   v.known("gitops", raw, [
@@ -890,6 +917,7 @@ function resolveGitOps(
     "sync",
     "argocd",
     "flux",
+    "eksArgocd",
   ]);
   const engine = v.oneOf("gitops.engine", raw.engine ?? d.engine, ENGINES) ?? d.engine;
   const repoUrl = v.string("gitops.repoUrl", raw.repoUrl, /./, "a Git repository URL");
@@ -919,7 +947,7 @@ function resolveGitOps(
   }
   const path = v.string(
     "gitops.path",
-    raw.path ?? defaultPath ?? `gitops/clusters/${env}/${engine}`,
+    raw.path ?? defaultPath ?? `gitops/clusters/${env}/${ENGINE_TEMPLATE_DIR[engine]}`,
     /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w./-]+$/,
     "a relative path inside the repository, without '..'",
   );
@@ -940,7 +968,7 @@ function resolveGitOps(
     interval: v.string("gitops.sync.interval", syncRaw.interval, DURATION_RE, "a duration such as 1m or 10m"),
   };
   // Flux always reconciles: for it, prod's gate is the pinned revision, and `automated` does not apply.
-  if (engine === "argocd" && env === "prod" && sync.automated && !windows.some((w) => w.kind === "allow")) {
+  if (engine !== "flux" && env === "prod" && sync.automated && !windows.some((w) => w.kind === "allow")) {
     v.fail(
       "gitops.sync.automated",
       true,
@@ -996,13 +1024,15 @@ function resolveGitOps(
       clientId: v.string("gitops.argocd.sso.clientId", sso.clientId, /^\S+$/, "the OIDC client id"),
     };
   }
-  if (argocd.adminGroups.length > 0 && !argocd.sso) {
+  if (argocd.adminGroups.length > 0 && !argocd.sso && engine !== "eks-argocd") {
     v.fail(
       "gitops.argocd.adminGroups",
       argocd.adminGroups,
       "need gitops.argocd.sso: groups come from the SSO token",
     );
   }
+
+  if (engine === "eks-argocd") refuseSelfManagedArgoCd(v, v.object("gitops.argocd", raw.argocd, {}));
 
   const fluxRaw = v.object("gitops.flux", raw.flux, d.flux);
   v.known("gitops.flux", fluxRaw, ["chartVersion"]);
@@ -1014,7 +1044,156 @@ function resolveGitOps(
       "an exact chart version (X.Y.Z)",
     ),
   };
-  return { engine, repoUrl, targetRevision, path, private: isPrivate, sync, argocd, flux };
+  if (engine !== "eks-argocd" && raw.eksArgocd !== undefined) {
+    v.fail("gitops.eksArgocd", raw.eksArgocd, `is only read with gitops.engine eks-argocd, not ${engine}`);
+  }
+  const eksArgocd =
+    engine === "eks-argocd"
+      ? resolveEksArgoCd(v, v.object("gitops.eksArgocd", raw.eksArgocd, {}), region)
+      : undefined;
+  return {
+    engine,
+    repoUrl,
+    targetRevision,
+    path,
+    private: isPrivate,
+    sync,
+    argocd,
+    flux,
+    ...(eksArgocd ? { eksArgocd } : {}),
+  };
+}
+
+/**
+ * What the self-managed Argo CD lets a stack tune and the managed one does not, refused by the key the stack set
+ * rather than ignored: AWS runs, sizes and upgrades the capability, and it signs people in only through IAM
+ * Identity Center (README, "Self-managed or managed Argo CD").
+ */
+const EKS_ARGOCD_REFUSED: Record<string, string> = {
+  sso: "cannot be used with gitops.engine eks-argocd: the managed Argo CD signs in only through IAM Identity Center; set gitops.eksArgocd.identityCenter and gitops.eksArgocd.rbac instead",
+  adminGroups:
+    "cannot be used with gitops.engine eks-argocd: map IAM Identity Center groups to ADMIN in gitops.eksArgocd.rbac instead",
+  ha: "cannot be used with gitops.engine eks-argocd: AWS runs and scales the managed Argo CD, there are no replicas to set",
+  chartVersion:
+    "cannot be used with gitops.engine eks-argocd: AWS chooses and upgrades the managed Argo CD's version",
+};
+
+function refuseSelfManagedArgoCd(v: Validator, raw: Record<string, Json>): void {
+  for (const [key, why] of Object.entries(EKS_ARGOCD_REFUSED)) {
+    if (raw[key] !== undefined) v.fail(`gitops.argocd.${key}`, raw[key], why);
+  }
+}
+
+// sso-admin's InstanceArn pattern, and identitystore's UserId/GroupId.
+const IDC_INSTANCE_ARN_RE = /^arn:(aws[a-z-]*):sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
+const IDENTITY_STORE_ID_RE =
+  /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/;
+/** EKS: at most 1,000 Identity Center users and groups per Argo CD capability. */
+const EKS_ARGOCD_MAX_IDENTITIES = 1000;
+
+/** The partition a region's resources live in: an ARN of another partition cannot be used there. */
+function regionPartition(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("us-isob-")) return "aws-iso-b";
+  if (region.startsWith("us-iso-")) return "aws-iso";
+  return "aws";
+}
+
+function resolveEksArgoCd(
+  v: Validator,
+  raw: Record<string, Json>,
+  region: string | undefined,
+): EksArgoCdConfig {
+  v.known("gitops.eksArgocd", raw, ["identityCenter", "rbac"]);
+  const idc = v.object("gitops.eksArgocd.identityCenter", raw.identityCenter, {});
+  v.known("gitops.eksArgocd.identityCenter", idc, ["instanceArn", "region"]);
+  const partition = regionPartition(region ?? "");
+  const instanceArn = v.string(
+    "gitops.eksArgocd.identityCenter.instanceArn",
+    idc.instanceArn,
+    IDC_INSTANCE_ARN_RE,
+    "an IAM Identity Center instance ARN (arn:aws:sso:::instance/ssoins-...; aws sso-admin list-instances)",
+  );
+  const arnPartition = IDC_INSTANCE_ARN_RE.exec(instanceArn)?.[1];
+  if (arnPartition && arnPartition !== partition) {
+    v.fail(
+      "gitops.eksArgocd.identityCenter.instanceArn",
+      instanceArn,
+      `must be in partition ${partition}, the partition of aws:region ${region}`,
+    );
+  }
+  const idcRegion = v.string(
+    "gitops.eksArgocd.identityCenter.region",
+    idc.region,
+    REGION_RE,
+    "the AWS region the Identity Center instance lives in, such as eu-west-1",
+  );
+  if (REGION_RE.test(idcRegion) && regionPartition(idcRegion) !== partition) {
+    v.fail(
+      "gitops.eksArgocd.identityCenter.region",
+      idcRegion,
+      `must be a region of partition ${partition}, the partition of aws:region ${region}`,
+    );
+  }
+
+  if (!Array.isArray(raw.rbac)) {
+    v.fail(
+      "gitops.eksArgocd.rbac",
+      raw.rbac,
+      `must be a list of {role, groups, users} with role one of ${EKS_ARGOCD_ROLES.join(", ")}`,
+    );
+  }
+  const rbac = (Array.isArray(raw.rbac) ? raw.rbac : []).map((m, i): EksArgoCdRoleMapping => {
+    const key = `gitops.eksArgocd.rbac[${i}]`;
+    const o = v.object(key, m, {});
+    v.known(key, o, ["role", "groups", "users"]);
+    const ids = (field: "groups" | "users") => {
+      const list = v.stringList(`${key}.${field}`, o[field]);
+      list.forEach((id, j) =>
+        v.string(
+          `${key}.${field}[${j}]`,
+          id,
+          IDENTITY_STORE_ID_RE,
+          "an Identity Store id (aws identitystore list-groups / list-users), not a display name",
+        ),
+      );
+      return list;
+    };
+    const mapping = {
+      role: v.oneOf(`${key}.role`, o.role, EKS_ARGOCD_ROLES) ?? "VIEWER",
+      groups: ids("groups"),
+      users: ids("users"),
+    };
+    if (mapping.groups.length + mapping.users.length === 0) {
+      v.fail(key, m, "must name at least one group or user");
+    }
+    return mapping;
+  });
+  rbac.forEach((m, i) => {
+    if (rbac.findIndex((x) => x.role === m.role) !== i) {
+      v.fail(`gitops.eksArgocd.rbac[${i}].role`, m.role, "is mapped twice: list each role once");
+    }
+  });
+  if (
+    Array.isArray(raw.rbac) &&
+    !rbac.some((m) => m.role === "ADMIN" && m.groups.length + m.users.length > 0)
+  ) {
+    v.fail(
+      "gitops.eksArgocd.rbac",
+      raw.rbac,
+      "must map at least one Identity Center group or user to ADMIN: the managed Argo CD has no local admin",
+    );
+  }
+  const identities = rbac.reduce((n, m) => n + m.groups.length + m.users.length, 0);
+  if (identities > EKS_ARGOCD_MAX_IDENTITIES) {
+    v.fail(
+      "gitops.eksArgocd.rbac",
+      identities,
+      `must name at most ${EKS_ARGOCD_MAX_IDENTITIES} identities: the capability's Identity Center limit`,
+    );
+  }
+  return { identityCenter: { instanceArn, region: idcRegion }, rbac };
 }
 
 const DURATION_RE = /^([1-9]\d*(s|m|h))+$/;
@@ -1181,7 +1360,9 @@ function resolveFleet(
     v.fail(
       "gitops.engine",
       here.gitops.engine,
-      `must be argocd with fleet.role ${role}: a Flux cluster runs its own Flux and needs no fleet key`,
+      here.gitops.engine === "eks-argocd"
+        ? `must be argocd with fleet.role ${role}: the managed Argo CD is not wired as a fleet hub yet (README, "Self-managed or managed Argo CD")`
+        : `must be argocd with fleet.role ${role}: a Flux cluster runs its own Flux and needs no fleet key`,
     );
   }
   if (role === "spoke") {

@@ -859,6 +859,12 @@ describe("policy pack (policy/policies.ts via policy/harness.ts)", () => {
         empty: { apiKey: "", clientSecret: "{{ .clientSecret }}", enabled: true },
         list: [{ private_key: "-----BEGIN" }],
         webhookSecretEnabled: "true",
+        // Where secrets live, as the bridge metadata names it: not a secret.
+        bridge: {
+          external_secrets_namespace: "external-secrets",
+          external_secrets_role_annotation: "eks.amazonaws.com/role-arn",
+          secrets_prefix: "platform/dev",
+        },
       });
       assert.deepEqual(found, ["password", "auth.token", "list[0].private_key"]);
     });
