@@ -14,6 +14,7 @@ import { configProblems, stackRaw } from "./lib/config";
 import { assertValidCustomResource } from "./lib/crd";
 import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
+import { kubectlKustomize } from "./lib/kustomize";
 import { renderBootstrap } from "./lib/render";
 
 type Obj = Record<string, any>;
@@ -212,6 +213,28 @@ for (const stack of ["dev", "prod"] as const) {
     });
   });
 }
+
+describe("eks-argocd engine: the gitops/ template works unchanged", () => {
+  for (const env of ["dev", "staging", "prod"]) {
+    it(`${env}: every ApplicationSet lives in the capability's namespace, in the platform project, targeting the generated cluster`, () => {
+      const sets = kubectlKustomize(path.join(ROOT, "gitops", "clusters", env, "argocd")) as Obj[];
+      assert.ok(sets.length >= 3, `only ${sets.length} objects rendered`);
+      for (const set of sets) {
+        const where = `${set.kind} ${set.metadata.name}`;
+        assert.equal(set.kind, "ApplicationSet", where);
+        assert.equal(set.metadata.namespace, "argocd", `${where}: the project's only source namespace`);
+        assert.equal(set.spec.template.spec.project, "platform", where);
+        assert.ok(
+          set.spec.generators.every((g: Obj) => g.clusters),
+          `${where}: clusters generator`,
+        );
+        // The generated server is the cluster Secret's: the cluster ARN with the managed engine.
+        assert.equal(set.spec.template.spec.destination.server, "{{ .server }}", where);
+      }
+      assert.doesNotMatch(JSON.stringify(sets), /kubernetes\.default\.svc|in-cluster/);
+    });
+  }
+});
 
 describe("eks-argocd engine: a private repository's credentials, read by the capability from Secrets Manager", () => {
   let s: Stack;
@@ -549,37 +572,5 @@ describe("eks-argocd engine: the offline plan script", function () {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe("policy pack: eks-argocd-capability-access", () => {
-  const capability = (configuration: Obj) => [
-    {
-      type: CAPABILITY,
-      name: "argocd",
-      props: { type: "ARGOCD", configuration, tags: { Environment: "dev" } },
-    },
-  ];
-  const violations = (configuration: Obj) =>
-    runPolicies(capability(configuration)).filter((v) => v.policy === "eks-argocd-capability-access");
-  it("accepts Identity Center with an ADMIN mapping", () =>
-    assert.deepEqual(
-      violations({
-        argoCd: {
-          awsIdc: { idcInstanceArn: INSTANCE_ARN },
-          rbacRoleMappings: [{ role: "ADMIN", identities: [{ id: ADMINS, type: "SSO_GROUP" }] }],
-        },
-      }),
-      [],
-    ));
-  it("reports a capability nobody can administer", () => {
-    const found = violations({
-      argoCd: {
-        awsIdc: { idcInstanceArn: INSTANCE_ARN },
-        rbacRoleMappings: [{ role: "VIEWER", identities: [{ id: VIEWERS, type: "SSO_GROUP" }] }],
-      },
-    });
-    assert.equal(found.length, 1);
-    assert.match(found[0].message, /no rbacRoleMappings entry maps an identity to ADMIN[\s\S]*Fix:/);
   });
 });
