@@ -648,11 +648,13 @@ export function resolveConfig(raw: Record<string, Json>, region: string | undefi
     raw.dr === undefined || !prod
       ? undefined
       : resolveDr(v, v.object("dr", raw.dr, {}), { region, name, kms });
-  const needsSecrets = [gitops.private && "gitops.private", gitops.argocd.sso && "gitops.argocd.sso"].filter(
-    Boolean,
-  );
   // The managed Argo CD reads the repository's Secrets Manager entry itself: External Secrets only creates it.
+  // (resolveGitOps refuses its gitops.argocd.sso.)
   const managed = gitops.engine === "eks-argocd";
+  const needsSecrets = [
+    gitops.private && "gitops.private",
+    !managed && gitops.argocd.sso && "gitops.argocd.sso",
+  ].filter(Boolean);
   if (needsSecrets.length > 0) {
     if (!externalSecrets.enabled) {
       v.fail(

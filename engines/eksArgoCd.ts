@@ -123,25 +123,28 @@ export function managedCluster(clusterArn: string): ArgoCdCluster {
 }
 
 /**
- * The local cluster's Secret: no credential (the capability reaches the cluster through its access entry), the
- * bridge metadata as labels and annotations, and the one project the managed Argo CD lets a cluster belong to.
+ * A cluster's Secret for the managed Argo CD: no credential (the capability reaches a cluster through the access
+ * entry its role has there), the bridge metadata as labels and annotations, the cluster's ARN as server, and the
+ * one project the managed Argo CD lets a cluster belong to. The local cluster is `in-cluster` in `platform`; a
+ * fleet's spoke would be its own name in its environment's project.
  */
 export function managedClusterSecret(
   clusterArn: string,
   bridge: Record<string, string>,
   labels: Record<string, string>,
+  cluster: { name: string; project: string } = { name: IN_CLUSTER_NAME, project: APP_PROJECT },
 ): K8sObject {
   return {
     apiVersion: "v1",
     kind: "Secret",
     metadata: {
-      name: IN_CLUSTER_NAME,
+      name: cluster.name,
       namespace: EKS_ARGOCD_NAMESPACE,
       labels: clusterSecretLabels(bridge, labels),
       annotations: bridge,
     },
     type: "Opaque",
-    stringData: { name: IN_CLUSTER_NAME, server: clusterArn, project: APP_PROJECT },
+    stringData: { name: cluster.name, server: clusterArn, project: cluster.project },
   };
 }
 
