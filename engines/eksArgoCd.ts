@@ -35,6 +35,7 @@ import type { EngineArgs, EngineDefinition, GitOpsEngine } from "./types";
 
 export const EKS_ARGOCD_NAMESPACE = ENGINE_NAMESPACE["eks-argocd"];
 export const CAPABILITY_SERVICE = "capabilities.eks.amazonaws.com";
+const CAPABILITY_NAME = "argocd";
 /** The one value the API accepts: deleting the capability leaves what it deployed in place. */
 export const DELETE_PROPAGATION_POLICY = "RETAIN";
 /**
@@ -54,7 +55,7 @@ export interface CapabilityRoleFacts {
 
 /**
  * Only the EKS capabilities service may assume the role, with session tags (EKS tags its sessions), and, where
- * the service names the resource it acts for, only for this account and this cluster's capabilities. The keys
+ * the service names the resource it acts for, only for this account and this cluster's Argo CD capability. The keys
  * are IfExists because AWS does not document whether the service sets them; a service call that carries them
  * for another account or cluster is refused either way.
  */
@@ -68,7 +69,7 @@ export function capabilityTrustPolicy(f: CapabilityRoleFacts): PolicyDocument {
       Condition: {
         StringEqualsIfExists: { "aws:SourceAccount": f.accountId },
         ArnLikeIfExists: {
-          "aws:SourceArn": `arn:${f.partition}:eks:${f.region}:${f.accountId}:capability/${f.clusterName}/*`,
+          "aws:SourceArn": `arn:${f.partition}:eks:${f.region}:${f.accountId}:capability/${f.clusterName}/ARGOCD/${CAPABILITY_NAME}/*`,
         },
       },
     },
@@ -240,7 +241,7 @@ export class EksArgoCd extends pulumi.ComponentResource {
       name,
       {
         clusterName: args.cluster.name,
-        capabilityName: "argocd",
+        capabilityName: CAPABILITY_NAME,
         type: "ARGOCD",
         roleArn: this.role.arn,
         deletePropagationPolicy: DELETE_PROPAGATION_POLICY,

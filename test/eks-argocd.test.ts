@@ -292,8 +292,8 @@ describe("eks-argocd engine: a private repository's credentials, read by the cap
   describe("trust, evaluated by the IAM simulator", () => {
     const assume = (principal: string, context: Record<string, string> = {}, action = "sts:AssumeRole") =>
       simulateResourcePolicy(trust, { principal, action, resource: role, context });
-    const capabilityArn = (cluster: string, acct = account) =>
-      `arn:aws:eks:eu-west-1:${acct}:capability/${cluster}/ARGOCD/argocd/0a1b2c3d`;
+    const capabilityArn = (cluster: string, type = "ARGOCD", capability = "argocd") =>
+      `arn:aws:eks:eu-west-1:${account}:capability/${cluster}/${type}/${capability}/0a1b2c3d`;
 
     it("the EKS capabilities service may assume the role and tag its session for this account and cluster", async () => {
       const here = { "aws:SourceAccount": account, "aws:SourceArn": capabilityArn("platform-dev") };
@@ -309,6 +309,15 @@ describe("eks-argocd engine: a private repository's credentials, read by the cap
         await assume("capabilities.eks.amazonaws.com", {
           "aws:SourceAccount": account,
           "aws:SourceArn": capabilityArn("platform-prod"),
+        }),
+        "ImplicitlyDenied",
+      );
+    });
+    it("not for another capability of the same cluster (ACK acts on AWS with its own role)", async () => {
+      assert.equal(
+        await assume("capabilities.eks.amazonaws.com", {
+          "aws:SourceAccount": account,
+          "aws:SourceArn": capabilityArn("platform-dev", "ACK", "ack"),
         }),
         "ImplicitlyDenied",
       );
