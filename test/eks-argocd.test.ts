@@ -429,6 +429,26 @@ describe("eks-argocd engine: prod gates and teardown", () => {
   });
 });
 
+describe("eks-argocd engine: with Auto Mode and Pod Identity", () => {
+  it("builds policy-clean, the root after the capability, its access and the cluster's compute", async () => {
+    const s = await buildStack("dev", {
+      ...managed(),
+      "gitops-platform:cluster": { compute: "autoMode" },
+      "gitops-platform:nodeGroups": undefined,
+      "gitops-platform:identity": "podIdentity",
+    });
+    assert.equal(s.outputs.computeMode, "autoMode");
+    const root = s.one(RELEASE, "eks-argocd-root");
+    assert.ok(s.dependsOn(root, s.one(CAPABILITY)));
+    assert.ok(s.dependsOn(root, s.one("aws:eks/cluster:Cluster")));
+    assert.equal(s.ofType("aws:eks/nodeGroup:NodeGroup").length, 0);
+    assert.deepEqual(
+      runPolicies(s.resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }))),
+      [],
+    );
+  });
+});
+
 describe("eks-argocd engine: config refuses what the managed Argo CD cannot honour", () => {
   const problems = (stack: "dev" | "prod", gitops: Obj, extra: Obj = {}) => {
     const raw = stackRaw(stack) as Obj;
