@@ -558,6 +558,13 @@ describe("eks-argocd engine: config refuses what the managed Argo CD cannot hono
       problems("prod", { sync: { automated: true } }),
       /gitops.sync.automated = true: needs gitops.sync.windows with an allow window in prod/,
     ));
+  it("refuses the managed engine as a fleet hub until the hub is wired for it", () => {
+    const raw = stackRaw("hub") as Obj;
+    assert.match(
+      configProblems({ ...raw, gitops: { ...raw.gitops, engine: "eks-argocd", eksArgocd: EKS_ARGOCD } }),
+      /gitops-platform:gitops.engine = "eks-argocd": must be argocd with fleet.role hub: the managed Argo CD is not wired as a fleet hub yet/,
+    );
+  });
   it("needs External Secrets for a private repository: it creates the entry the capability reads", () =>
     assert.match(
       problems("dev", { private: true }, { externalSecrets: { enabled: false } }),
