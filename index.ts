@@ -16,6 +16,7 @@ import {
   LoadBalancerController,
 } from "./components/loadBalancerController";
 import { Network } from "./components/network";
+import { ENGINE_DEFINITIONS } from "./engines";
 import { topologyOf } from "./topology";
 
 const all = pulumi.runtime.allConfig();
@@ -29,7 +30,11 @@ const ctx: AwsContext = {
 const tags = baseTags(cfg.environment, cfg.tags);
 const logGroups = platformLogGroups(cfg.name);
 const prod = cfg.environment === "prod";
-const workloads = { externalSecrets: cfg.externalSecrets.enabled, flux: cfg.gitops.engine === "flux" };
+const gitopsEngineDefinition = ENGINE_DEFINITIONS[cfg.gitops.engine];
+const workloads = {
+  externalSecrets: cfg.externalSecrets.enabled,
+  engine: (c: AwsContext, name: string) => gitopsEngineDefinition.keyUses(c, name, cfg.gitops),
+};
 const compute = chooseCompute(cfg);
 
 const key = new PlatformKey(cfg.name, {
@@ -180,7 +185,10 @@ export const gitopsRoot = {
   path: cfg.gitops.path,
 };
 export const loadBalancerControllerRoleArn = loadBalancerController?.role.arn;
+export const gitopsNamespace = topology.gitopsNamespace;
 export const fluxDecryptRoleArn = topology.fluxDecryptRoleArn;
+export const argocdCapabilityRoleArn = topology.argocdCapabilityRoleArn;
+export const argocdServerUrl = topology.argocdServerUrl;
 /** A hub: what its spokes read (`fleetHub`). A spoke: where it is registered (`fleetSpoke`). */
 export const fleetHub = cfg.fleet?.role === "hub" ? topology.fleet : undefined;
 export const fleetSpoke = cfg.fleet?.role === "spoke" ? topology.fleet : undefined;

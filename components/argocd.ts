@@ -21,6 +21,18 @@ export const ROOT_APP = "root";
 /** The chart's service accounts that talk to clusters: the controller syncs, the server shows live state. */
 export const ARGOCD_CLUSTER_CLIENTS = ["argocd-application-controller", "argocd-server"];
 const IN_CLUSTER = "https://kubernetes.default.svc";
+/** The local cluster's name in Argo CD: what the project's destination and most examples call it. */
+export const IN_CLUSTER_NAME = "in-cluster";
+
+/**
+ * The local cluster as an Argo CD sees it. Self-managed: the API server's in-cluster address. The managed
+ * capability only knows clusters by EKS ARN and only reads Applications from the namespaces a project lists.
+ */
+export interface ArgoCdCluster {
+  server: string;
+  sourceNamespaces?: string[];
+}
+const SELF_MANAGED: ArgoCdCluster = { server: IN_CLUSTER };
 
 // Application health is not computed by default since Argo CD 1.8; the root app's sync waves only wait for
 // child apps to become Healthy if this customization restores it.
@@ -181,6 +193,7 @@ export function appProject(
   labels: Record<string, string>,
   scope: { namespaces: string[]; clusterResources: boolean } = { namespaces: ["*"], clusterResources: true },
   subscriptions: Record<string, string> = {},
+  cluster: ArgoCdCluster = SELF_MANAGED,
 ): K8sObject {
   return {
     apiVersion: "argoproj.io/v1alpha1",
@@ -190,10 +203,11 @@ export function appProject(
       description: "Platform add-ons and workloads reconciled from the GitOps repository",
       sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
       destinations: scope.namespaces.map((namespace) => ({
-        name: "in-cluster",
-        server: IN_CLUSTER,
+        name: IN_CLUSTER_NAME,
+        server: cluster.server,
         namespace,
       })),
+      ...(cluster.sourceNamespaces ? { sourceNamespaces: cluster.sourceNamespaces } : {}),
       clusterResourceWhitelist: scope.clusterResources ? [{ group: "*", kind: "*" }] : [],
       // Resources in the cluster that Git does not describe are reported, so drift is seen rather than ignored.
       orphanedResources: { warn: true },
@@ -210,7 +224,11 @@ export function appProject(
 }
 
 /** The root (app-of-apps) Application; the prod sync policy is decided here from config. */
-export function rootApplication(c: GitOpsConfig, labels: Record<string, string>): K8sObject {
+export function rootApplication(
+  c: GitOpsConfig,
+  labels: Record<string, string>,
+  cluster: ArgoCdCluster = SELF_MANAGED,
+): K8sObject {
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "Application",
@@ -224,7 +242,7 @@ export function rootApplication(c: GitOpsConfig, labels: Record<string, string>)
     spec: {
       project: APP_PROJECT,
       source: { repoURL: c.repoUrl, targetRevision: c.targetRevision, path: c.path },
-      destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
+      destination: { server: cluster.server, namespace: ARGOCD_NAMESPACE },
       syncPolicy: {
         ...(c.sync.automated ? { automated: { prune: c.sync.prune, selfHeal: c.sync.selfHeal } } : {}),
         retry: { limit: c.sync.retryLimit, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } },
@@ -235,12 +253,27 @@ export function rootApplication(c: GitOpsConfig, labels: Record<string, string>)
   };
 }
 
+/** The labels of the local cluster's Secret: its type for Argo CD, and what ApplicationSet generators select on. */
+export function clusterSecretLabels(
+  bridge: Record<string, string>,
+  labels: Record<string, string>,
+  keys: readonly string[] = BRIDGE_LABEL_KEYS,
+): Record<string, string> {
+  return {
+    ...labels,
+    "argocd.argoproj.io/secret-type": "cluster",
+    ...Object.fromEntries(keys.map((k) => [k, bridge[k]])),
+  };
+}
+
 /** Argo CD, the bridge metadata on its in-cluster cluster Secret, and the root app pointing at the GitOps repository. */
 export class ArgoCd extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
   readonly root: k8s.helm.v3.Release;
   readonly namespace: k8s.core.v1.Namespace;
   readonly clusterRole?: WorkloadRole;
+  /** The in-cluster cluster Secret, which carries the bridge metadata. */
+  readonly clusterSecret: k8s.core.v1.Secret;
 
   constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-platform:index:ArgoCd", name, {}, opts);
@@ -291,23 +324,19 @@ export class ArgoCd extends pulumi.ComponentResource {
 
     // The in-cluster cluster Secret carries no credential (Argo CD uses its own service account); its labels and
     // annotations are the bridge metadata ApplicationSets template add-on values from.
-    const clusterSecret = new k8s.core.v1.Secret(
+    const clusterSecret = (this.clusterSecret = new k8s.core.v1.Secret(
       `${name}-in-cluster`,
       {
         metadata: {
-          name: "in-cluster",
+          name: IN_CLUSTER_NAME,
           namespace: ARGOCD_NAMESPACE,
-          labels: args.bridge.apply((b) => ({
-            ...labels,
-            "argocd.argoproj.io/secret-type": "cluster",
-            ...Object.fromEntries((args.inClusterLabelKeys ?? BRIDGE_LABEL_KEYS).map((k) => [k, b[k]])),
-          })),
+          labels: args.bridge.apply((b) => clusterSecretLabels(b, labels, args.inClusterLabelKeys)),
           annotations: args.bridge,
         },
-        stringData: { name: "in-cluster", server: IN_CLUSTER },
+        stringData: { name: IN_CLUSTER_NAME, server: IN_CLUSTER },
       },
       { ...k8sOpts, dependsOn: [ns] },
-    );
+    ));
 
     const credentials: K8sObject[] = [];
     if (c.private) {

@@ -31,6 +31,7 @@ export const ROLES = {
   vpcCni: "vpc-cni",
   externalSecrets: "external-secrets",
   fluxSops: "flux-sops",
+  argocdCapability: "argocd-capability",
   loadBalancerController: "aws-lb-controller",
 } as const;
 

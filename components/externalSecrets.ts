@@ -167,6 +167,8 @@ export class ExternalSecrets extends pulumi.ComponentResource {
   /** What consumers of the stores (ExternalSecrets) must wait for. */
   readonly stores: k8s.helm.v3.Release;
   readonly seedSecrets: aws.secretsmanager.Secret[];
+  /** The created entries' ARNs by name under the prefix; none when the stack adopts existing ones. */
+  readonly seedSecretArns: Record<string, pulumi.Output<string>>;
 
   constructor(name: string, args: ExternalSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-platform:index:ExternalSecrets", name, {}, opts);
@@ -194,6 +196,8 @@ export class ExternalSecrets extends pulumi.ComponentResource {
           { parent: this, retainOnDelete: prod },
         ),
     );
+
+    this.seedSecretArns = Object.fromEntries(seeds.map((secret, i) => [secret, this.seedSecrets[i].arn]));
 
     this.role = args.identity.role(
       name,

@@ -126,6 +126,8 @@ export class Flux extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
   readonly root: k8s.helm.v3.Release;
   readonly decryptRole: WorkloadRole;
+  /** The platform-bridge ConfigMap, which carries the bridge metadata. */
+  readonly bridge: k8s.core.v1.ConfigMap;
 
   constructor(name: string, args: FluxArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-platform:index:Flux", name, {}, opts);
@@ -169,11 +171,11 @@ export class Flux extends pulumi.ComponentResource {
       // The role's policy too, not only the role its ARN comes from: SOPS decryption needs both.
       { ...k8sOpts, dependsOn: [ns, ...this.decryptRole.ready, ...args.clusterReady] },
     );
-    const bridge = new k8s.core.v1.ConfigMap(
+    const bridge = (this.bridge = new k8s.core.v1.ConfigMap(
       `${name}-bridge`,
       { metadata: { name: BRIDGE_CONFIG_MAP, namespace: FLUX_NAMESPACE, labels }, data: args.bridge },
       { ...k8sOpts, dependsOn: [ns] },
-    );
+    ));
 
     const credentials = c.private ? [gitCredentials(FLUX_NAMESPACE, args.secretsPrefix, labels)] : [];
     const alerts = fluxAlertObjects({

@@ -73,6 +73,8 @@ export interface BootstrapArgs {
   /** The controller (and its CRDs) these objects need; on destroy they go first, while it still runs. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
   parent: pulumi.Resource;
+  /** For a namespace that a managed service may have created already: Helm creates it only if missing. */
+  createNamespace?: boolean;
 }
 
 /**
@@ -88,6 +90,7 @@ export function bootstrapRelease(name: string, args: BootstrapArgs): k8s.helm.v3
       chart: BOOTSTRAP_CHART,
       namespace: args.namespace,
       values: { resources: args.objects },
+      ...(args.createNamespace ? { createNamespace: true } : {}),
       timeout: 300,
       atomic: true,
       cleanupOnFail: true,

@@ -176,13 +176,13 @@ export function platformLogGroups(name: string) {
 /**
  * Every role of an environment that may use the key, by the deterministic names its components give them:
  * the EKS cluster role, whoever encrypts node and pod volumes (`computeUses`, compute/) and the workloads that
- * decrypt. Workload roles are named by `aws:PrincipalArn`, which is the role's ARN for an IRSA session and for a
- * Pod Identity session alike.
+ * decrypt, the GitOps engine's among them (its definition in engines/ names them). Workload roles are named by
+ * `aws:PrincipalArn`, which is the role's ARN for an IRSA session and for a Pod Identity session alike.
  */
 export function platformKeyUses(
   ctx: AwsContext,
   name: string,
-  workloads: { externalSecrets: boolean; flux: boolean },
+  workloads: { externalSecrets: boolean; engine: (ctx: AwsContext, name: string) => KeyUse[] },
   computeUses: KeyUse[],
 ): KeyUse[] {
   const uses: KeyUse[] = [
@@ -202,15 +202,7 @@ export function platformKeyUses(
       viaServices: ["secretsmanager", "ssm"],
     });
   }
-  if (workloads.flux) {
-    // SOPS calls KMS directly, so there is no service to restrict the use to.
-    uses.push({
-      sid: "FluxSopsDecrypt",
-      roleArns: [roleArn(ctx, roleName(name, ROLES.fluxSops))],
-      actions: ["kms:Decrypt"],
-    });
-  }
-  return uses;
+  return [...uses, ...workloads.engine(ctx, name)];
 }
 
 /** The platform's customer-managed KMS key: EKS secrets, log groups, node volumes and AWS secrets. */

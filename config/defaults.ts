@@ -26,7 +26,7 @@ export type Defaults = {
   alerts: PlatformConfig["alerts"];
 };
 
-const PLATFORM_NAMESPACES = [...Object.values(ENGINE_NAMESPACE), "external-secrets"];
+const PLATFORM_NAMESPACES = [...new Set<string>(Object.values(ENGINE_NAMESPACE)), "external-secrets"];
 const NON_PROD_SYNC: SyncDefaults = {
   automated: true,
   prune: true,

@@ -25,8 +25,11 @@ export {
 export type { DrConfig } from "./sections/dr";
 export { ENGINE_NAMESPACE, GITOPS_SECRETS, type ExternalSecretsConfig } from "./sections/externalSecrets";
 export {
+  EKS_ARGOCD_ROLES,
+  ENGINE_TEMPLATE_DIR,
   ENGINES,
   PINNED_REVISION_RE,
+  type EksArgoCdConfig,
   type ArgoCdConfig,
   type Engine,
   type FluxConfig,

@@ -18,6 +18,7 @@ import {
 import { defaultAddons } from "./sections/cluster";
 import { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
 import { ENGINE_NAMESPACE, GITOPS_SECRETS, seedResourceName } from "./sections/externalSecrets";
+import { ENGINE_TEMPLATE_DIR, refusedWithManagedArgoCd, type Engine } from "./sections/gitops";
 
 /** Validates one stack's raw `gitops-platform:*` config and merges it over the environment's defaults. */
 export function resolveConfig(raw: Record<string, unknown>, region: string | undefined): PlatformConfig {
@@ -88,7 +89,9 @@ function resolveInto(
     const hub = isObject(raw.fleet) && raw.fleet.role === "hub";
     merged.gitops = {
       ...gitopsRaw,
-      path: hub ? "gitops/clusters/hub/argocd" : `gitops/clusters/${environment ?? "dev"}/${engine}`,
+      path: hub
+        ? "gitops/clusters/hub/argocd"
+        : `gitops/clusters/${environment ?? "dev"}/${ENGINE_TEMPLATE_DIR[engine as Engine] ?? engine}`,
     };
   }
 
@@ -160,7 +163,9 @@ function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: 
       problems.add(
         "gitops.engine",
         cfg.gitops.engine,
-        `must be argocd with fleet.role ${role}: a Flux cluster runs its own Flux and needs no fleet key`,
+        cfg.gitops.engine === "eks-argocd"
+          ? `must be argocd with fleet.role ${role}: the managed Argo CD is not wired as a fleet hub yet`
+          : `must be argocd with fleet.role ${role}: a Flux cluster runs its own Flux and needs no fleet key`,
       );
     if (cfg.fleet.role === "spoke") {
       // What a spoke's own Argo CD would need is the hub's: its repository credentials and its SSO.
@@ -191,6 +196,26 @@ function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: 
           );
     }
   }
+  if (ok("gitops", "alerts") && cfg.gitops.engine === "eks-argocd") {
+    const gitopsRaw = isObject(raw.gitops) ? raw.gitops : {};
+    for (const [key, value, why] of refusedWithManagedArgoCd(
+      isObject(gitopsRaw.argocd) ? gitopsRaw.argocd : {},
+    ))
+      problems.add(key, value, why);
+    // Alerts are sent by the engine's notifications (components/alerts/), which the capability does not run.
+    if (ctx.prod)
+      problems.add(
+        "gitops.engine",
+        "eks-argocd",
+        "cannot be used in prod yet: the managed Argo CD runs no notifications controller this program configures, and prod's failed syncs, degraded apps and drift must reach a person (alerts)",
+      );
+    else if (cfg.alerts.destinations.length > 0)
+      problems.add(
+        "alerts.destinations",
+        cfg.alerts.destinations,
+        "cannot be used with gitops.engine eks-argocd: the managed Argo CD runs no notifications controller this program configures",
+      );
+  }
   if (ok("gitops", "externalSecrets", "alerts")) {
     const needsSecrets = [
       cfg.gitops.private && "gitops.private",
@@ -202,7 +227,9 @@ function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: 
         problems.add(
           "externalSecrets.enabled",
           false,
-          `must be true with ${needsSecrets.join(" and ")}: those credentials come from Secrets Manager through External Secrets`,
+          cfg.gitops.engine === "eks-argocd"
+            ? `must be true with ${needsSecrets.join(" and ")}: the External Secrets component creates (and replicates) the Secrets Manager entry the capability reads`
+            : `must be true with ${needsSecrets.join(" and ")}: those credentials come from Secrets Manager through External Secrets`,
         );
       const ns = ENGINE_NAMESPACE[cfg.gitops.engine];
       if (!cfg.externalSecrets.allowedNamespaces.includes(ns))

@@ -38,6 +38,7 @@ import type {
  * -------------------------------------------------------------------------------------------------------- */
 export const T = {
   eksCluster: "aws:eks/cluster:Cluster",
+  eksCapability: "aws:eks/capability:Capability",
   kmsKey: "aws:kms/key:Key",
   kmsReplicaKey: "aws:kms/replicaKey:ReplicaKey",
   launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
@@ -110,8 +111,11 @@ export function embeddedObjects(type: string, props: Props): Array<{ type: strin
   const found: Array<{ type: string; props: Props }> = [];
   for (const item of arr(obj(props.values)?.resources)) {
     const o = obj(item);
-    if (o && str(o.apiVersion) && str(o.kind))
-      found.push({ type: `kubernetes:${o.apiVersion}:${o.kind}`, props: o });
+    if (o && str(o.apiVersion) && str(o.kind)) {
+      // Core objects (a Secret) are typed as their Pulumi resource would be: kubernetes:core/v1:Secret.
+      const group = String(o.apiVersion).includes("/") ? o.apiVersion : `core/${o.apiVersion}`;
+      found.push({ type: `kubernetes:${group}:${o.kind}`, props: o });
+    }
   }
   return found;
 }
@@ -240,6 +244,35 @@ const eksEndpointNotPublic: ResourceValidationPolicy = {
           vpc.endpointPublicAccess === undefined ? "unset (defaults to true)" : "true"
         } and ${why}. Fix: set vpcConfig.endpointPublicAccess: false (reach the API through the VPC), or list ` +
           "the office/VPN ranges in vpcConfig.publicAccessCidrs.",
+      );
+    }
+  }),
+};
+
+const eksArgoCdCapabilityAccess: ResourceValidationPolicy = {
+  name: "eks-argocd-capability-access",
+  description:
+    "An EKS Argo CD capability signs people in through IAM Identity Center and maps at least one identity to ADMIN.",
+  enforcementLevel: MANDATORY,
+  validateResource: forTypes(T.eksCapability, (props, args, report) => {
+    if (props.type !== "ARGOCD") {
+      args.notApplicable(`capability type ${JSON.stringify(props.type)} is not ARGOCD`);
+      return;
+    }
+    const argo = obj(obj(props.configuration)?.argoCd) || {};
+    const problems: string[] = [];
+    if (str(obj(argo.awsIdc)?.idcInstanceArn) === undefined)
+      problems.push("configuration.argoCd.awsIdc.idcInstanceArn is not set");
+    const admins = arr(argo.rbacRoleMappings)
+      .map(obj)
+      .filter((m) => m?.role === "ADMIN")
+      .flatMap((m) => arr(m?.identities));
+    if (admins.length === 0) problems.push("no rbacRoleMappings entry maps an identity to ADMIN");
+    if (problems.length > 0) {
+      report(
+        `EKS Argo CD capability cannot be administered: ${problems.join("; ")}. The managed Argo CD has no local ` +
+          "admin. Fix: set configuration.argoCd.awsIdc.idcInstanceArn and map an Identity Center group to ADMIN " +
+          "in configuration.argoCd.rbacRoleMappings (gitops-platform:gitops.eksArgocd).",
       );
     }
   }),
@@ -691,7 +724,9 @@ const iamIrsaTrust: ResourceValidationPolicy = {
  * - a key is secret-looking if it matches SECRET_KEY (password, secret, token, apikey/api_key, private key,
  *   credentials);
  * - it is NOT flagged when the key names or points at a secret instead of holding one: REFERENCE_KEY
- *   (existingSecret..., ...Name, ...Ref/...SecretRef, ...Arn, ...Path/...File, ...Store, ...Kind/...Type, and
+ *   (existingSecret..., ...Name, ...Ref/...SecretRef, ...Arn, ...Path/...File, ...Store, ...Kind/...Type, where a
+ *   secret lives or how it is named (...Namespace, ...Prefix, ...ServiceAccount, ...Annotation: the bridge's
+ *   external_secrets_namespace), and
  *   settings such as ...Enabled, create..., ...TTL/...Duration);
  * - only non-empty literal strings are flagged; empty strings, booleans, numbers, template/variable
  *   placeholders ("{{ .password }}", "${TOKEN}", "$TOKEN"), ARNs (a Secrets Manager reference) and
@@ -702,7 +737,7 @@ const iamIrsaTrust: ResourceValidationPolicy = {
  * -------------------------------------------------------------------------------------------------------- */
 export const SECRET_KEY = /passw(or)?d|secret|token|api[-_]?key|private[-_.]?key|credential/i;
 export const REFERENCE_KEY =
-  /^(existing|create|use|enable)|(name|names|ref|refs|arn|path|file|dir|store|kind|type|enabled|ttl|duration|expiry|expiration|mountpath|annotations|labels)$/i;
+  /^(existing|create|use|enable)|(name|names|ref|refs|arn|path|file|dir|store|kind|type|enabled|ttl|duration|expiry|expiration|mountpath|annotations?|labels|namespace|account|prefix)$/i;
 const PLACEHOLDER = /^\s*(\{\{.*\}\}|\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*)\s*$/;
 
 function isSecretLiteral(key: string, value: unknown): boolean {
@@ -1004,7 +1039,7 @@ const helmTimeout: ResourceValidationPolicy = {
  * Environment label/tag
  * -------------------------------------------------------------------------------------------------------- */
 const K8S_ENV_TYPES = [T.argoApplication, T.argoAppProject, T.fluxKustomization, T.fluxGitRepository];
-const AWS_ENV_TYPES = [T.kmsKey, T.eksCluster];
+const AWS_ENV_TYPES = [T.kmsKey, T.eksCluster, T.eksCapability];
 
 function isK8sEnvType(type: string): boolean {
   return K8S_ENV_TYPES.includes(type) || FLUX_KUSTOMIZATION.test(type) || FLUX_GIT_REPOSITORY.test(type);
@@ -1051,6 +1086,7 @@ export const policies: Policies = [
   eksSecretsEncryption,
   eksControlPlaneLogging,
   eksEndpointNotPublic,
+  eksArgoCdCapabilityAccess,
   kmsKeyPolicyNoOpenPrincipal,
   kmsKeyRotation,
   kmsDeletionWindow,

@@ -31,6 +31,8 @@ export const CREATION_TIMES: CreationTimeTable = {
   "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": 5,
   "aws:eks/podIdentityAssociation:PodIdentityAssociation": 5,
   [AUTO_MODE_FIRST_NODE]: 60,
+  // Not documented beyond "takes some time to become ACTIVE": an assumption, like a managed add-on's few minutes.
+  "aws:eks/capability:Capability": 300,
   // Network
   "aws:ec2/vpc:Vpc": 10,
   "aws:ec2/subnet:Subnet": 5,

@@ -130,6 +130,11 @@ function computedState(
         ...base,
         arn: `arn:aws:secretsmanager:${region}:${account}:secret:${physical}-${hex(name, 6)}`,
       };
+    case "aws:eks/capability:Capability":
+      return {
+        ...base,
+        arn: `arn:aws:eks:${region}:${account}:capability/${inputs.clusterName}/${inputs.type}/${inputs.capabilityName}/${hex(name, 8)}`,
+      };
     case "aws:ec2/launchTemplate:LaunchTemplate":
       return { ...base, latestVersion: 1 };
     default:
@@ -151,6 +156,16 @@ const INVOKES: Record<string, (region: string, account: string) => Record<string
   }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
   "aws:index/getRegion:getRegion": (region) => ({ name: region, region }),
+};
+/** Invokes whose answer depends on their arguments. */
+const INVOKES_WITH_ARGS: Record<
+  string,
+  (region: string, account: string, inputs: Record<string, unknown>) => Record<string, unknown>
+> = {
+  "aws:secretsmanager/getSecret:getSecret": (region, account, inputs) => ({
+    name: inputs.name,
+    arn: `arn:aws:secretsmanager:${region}:${account}:secret:${String(inputs.name)}-${hex(String(inputs.name), 6)}`,
+  }),
 };
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -239,6 +254,8 @@ async function runOnce(
         };
       },
       call: (args) => {
+        const withArgs = INVOKES_WITH_ARGS[args.token];
+        if (withArgs) return withArgs(region, account, args.inputs);
         const answer = INVOKES[args.token];
         // Failing here, rather than returning nothing, turns a missing mock into an error instead of a hang.
         if (!answer) throw new Error(`no mock for invoke ${args.token}: add it to scripts/engine.ts`);

@@ -1,7 +1,7 @@
 // Offline plan: runs the real program under Pulumi mocks (scripts/engine.ts) and shows a reviewer what a first
 // `pulumi up` would create, without a cloud account or the Pulumi CLI. See docs/offline-plan.md.
 //
-//   npm run plan -- --stack dev [--out plan-out/dev] [--engine argocd|flux]
+//   npm run plan -- --stack dev [--out plan-out/dev] [--engine argocd|flux|eks-argocd]
 //   npm run plan -- --stack-file path/to/Pulumi.x.yaml [--out dir]
 //   npm run plan -- --fleet [--out dir]    (every hub with its spokes: scripts/fleet-plan.ts)
 import * as fs from "node:fs";
@@ -1071,14 +1071,14 @@ export class UsageError extends Error {
 }
 
 const USAGE = `usage: npm run plan -- (--stack <name or path.yaml> | --stack-file <path/to/Pulumi.<stack>.yaml> | --fleet)
-                        [--out <dir>] [--engine argocd|flux] [--compute nodeGroups|autoMode]
+                        [--out <dir>] [--engine argocd|flux|eks-argocd] [--compute nodeGroups|autoMode]
                         [--identity podIdentity|irsa] [--quiet]
   --stack       a stack of this project (Pulumi.<name>.yaml in the repository root)
   --stack-file  any stack configuration file
   --fleet       every hub stack with the spoke stacks that name it, and what crosses stacks
                 (default --out plan-out/fleet)
   --out         output folder, emptied first (default: plan-out/<stack>)
-  --engine      override gitops.engine for this plan
+  --engine      override gitops.engine for this plan (eks-argocd also needs gitops.eksArgocd in the file)
   --compute     override cluster.compute (autoMode drops the stack's nodeGroups)
   --identity    override identity
   --quiet       do not print the tree (files are still written)`;

@@ -69,6 +69,24 @@ const devCluster = patch(cluster, {
   "vpcConfig.publicAccessCidrs": ["203.0.113.0/24"],
   tags: tags("dev"),
 });
+const argoCdCapability: HarnessResource = {
+  type: T.eksCapability,
+  name: "argocd",
+  props: {
+    type: "ARGOCD",
+    deletePropagationPolicy: "RETAIN",
+    configuration: {
+      argoCd: {
+        awsIdc: { idcInstanceArn: "arn:aws:sso:::instance/ssoins-72230a1b2c3d4e5f", idcRegion: "eu-west-1" },
+        namespace: "argocd",
+        rbacRoleMappings: [
+          { role: "ADMIN", identities: [{ id: "7a1e4f5b-1c2d-4e3f-8a9b-0c1d2e3f4a5b", type: "SSO_GROUP" }] },
+        ],
+      },
+    },
+    tags: tags("prod"),
+  },
+};
 const key: HarnessResource = {
   type: T.kmsKey,
   name: "key",
@@ -249,6 +267,7 @@ const devGitRepository = patch(gitRepository, {
 const GOOD: HarnessResource[] = [
   cluster,
   devCluster,
+  argoCdCapability,
   key,
   devKey,
   launchTemplate,
@@ -304,6 +323,27 @@ const BAD: Record<string, Case[]> = {
       title: "audit and scheduler logs off",
       resources: [patch(cluster, { enabledClusterLogTypes: ["api", "authenticator", "controllerManager"] })],
       fragment: /missing log types: audit, scheduler/,
+    },
+  ],
+  "eks-argocd-capability-access": [
+    {
+      title: "Argo CD capability with no ADMIN mapping",
+      resources: [
+        patch(argoCdCapability, {
+          "configuration.argoCd.rbacRoleMappings": [
+            {
+              role: "VIEWER",
+              identities: [{ id: "7a1e4f5b-1c2d-4e3f-8a9b-0c1d2e3f4a5b", type: "SSO_GROUP" }],
+            },
+          ],
+        }),
+      ],
+      fragment: /no rbacRoleMappings entry maps an identity to ADMIN/,
+    },
+    {
+      title: "Argo CD capability without Identity Center",
+      resources: [patch(argoCdCapability, { "configuration.argoCd.awsIdc": undefined })],
+      fragment: /awsIdc.idcInstanceArn is not set/,
     },
   ],
   "eks-endpoint-not-public": [
@@ -798,6 +838,7 @@ describe("policy pack (policy/policies.ts via policy/harness.ts)", () => {
     const mandatory = policies.filter((p) => p.enforcementLevel === "mandatory").map((p) => p.name);
     assert.deepEqual(mandatory.sort(), [
       "ec2-launch-template-imdsv2",
+      "eks-argocd-capability-access",
       "eks-auto-mode-complete",
       "eks-control-plane-logging",
       "eks-endpoint-not-public",
@@ -859,6 +900,12 @@ describe("policy pack (policy/policies.ts via policy/harness.ts)", () => {
         empty: { apiKey: "", clientSecret: "{{ .clientSecret }}", enabled: true },
         list: [{ private_key: "-----BEGIN" }],
         webhookSecretEnabled: "true",
+        // Where secrets live, as the bridge metadata names it: not a secret.
+        bridge: {
+          external_secrets_namespace: "external-secrets",
+          external_secrets_role_annotation: "eks.amazonaws.com/role-arn",
+          secrets_prefix: "platform/dev",
+        },
       });
       assert.deepEqual(found, ["password", "auth.token", "list[0].private_key"]);
     });

@@ -6,6 +6,7 @@ import type { Cluster } from "../components/cluster";
 import type { AwsContext } from "../components/common";
 import type { ExternalSecrets } from "../components/externalSecrets";
 import type { Network } from "../components/network";
+import type { EngineOutputs } from "../engines";
 import type { WorkloadIdentity } from "../identity";
 
 /** What every topology is given: the foundation the stack has built, and its bridge metadata. */
@@ -24,9 +25,9 @@ export interface TopologyInputs {
   bridge: pulumi.Output<Record<string, string>>;
 }
 
-/** The stack outputs a topology adds. */
-export interface TopologyOutputs {
-  fluxDecryptRoleArn?: pulumi.Output<string>;
+/** The stack outputs a topology adds: its engine's (engines/), if it runs one. */
+export interface TopologyOutputs extends EngineOutputs {
+  gitopsNamespace?: string;
   /** A hub: what its spokes read (components/fleet.ts FleetHubOutputs). A spoke: its registration. */
   fleet?: pulumi.Output<unknown>;
 }

@@ -1,38 +1,33 @@
-// A single cluster running its own GitOps engine, Argo CD or Flux: the default, and what every stack without a
-// `fleet` key builds.
-import { ArgoCd, type ArgoCdArgs } from "../components/argocd";
-import { Flux } from "../components/flux";
+// A single cluster running its own GitOps engine (engines/: Argo CD, Flux or the EKS Argo CD capability): the
+// default, and what every stack without a `fleet` key builds.
+import { ENGINE_DEFINITIONS, type EngineArgs } from "../engines";
 import type { Topology, TopologyInputs } from "./contract";
 
-/** The engine arguments both engines share; a hub adds its fleet parts to them. */
-export function engineArgs(i: TopologyInputs): ArgoCdArgs {
+/** What every engine is given; a hub adds its fleet parts to them. */
+export function engineArgs(i: TopologyInputs): EngineArgs {
   return {
+    ctx: i.ctx,
     environment: i.cfg.environment,
     clusterName: i.cfg.name,
+    cluster: { name: i.cluster.cluster.name, arn: i.cluster.cluster.arn },
     config: i.cfg.gitops,
     alerts: i.cfg.alerts,
     secretsPrefix: i.cfg.externalSecrets.prefix,
     bridge: i.bridge,
+    irsa: i.cluster.irsa,
+    kmsKeyArn: i.kmsKeyArn,
     provider: i.cluster.provider,
     clusterReady: i.cluster.ready,
     externalSecrets: i.externalSecrets && {
       controller: i.externalSecrets.controller,
       stores: i.externalSecrets.stores,
     },
+    seedSecretArns: i.externalSecrets?.seedSecretArns ?? {},
+    tags: i.tags,
   };
 }
 
 export const single: Topology = (i) => {
-  if (i.cfg.gitops.engine === "argocd") {
-    new ArgoCd("argocd", engineArgs(i));
-    return {};
-  }
-  const flux = new Flux("flux", {
-    ...engineArgs(i),
-    ctx: i.ctx,
-    irsa: i.cluster.irsa,
-    kmsKeyArn: i.kmsKeyArn,
-    tags: i.tags,
-  });
-  return { fluxDecryptRoleArn: flux.decryptRole.arn };
+  const engine = ENGINE_DEFINITIONS[i.cfg.gitops.engine].create(i.cfg.gitops.engine, engineArgs(i));
+  return { ...engine.outputs, gitopsNamespace: engine.namespace };
 };

@@ -3,7 +3,9 @@ import { MAX_SECRET_NAME, SECRET_NAME_RE } from "../aws";
 import { ENVIRONMENTS, type Ctx } from "../context";
 import { bool, defaulted, fail, int, list, section, text } from "../rules";
 
-export const ENGINE_NAMESPACE = { argocd: "argocd", flux: "flux-system" } as const;
+// The managed Argo CD watches one namespace for its Applications, chosen at creation; `argocd` keeps the
+// gitops/ template's ApplicationSets (metadata.namespace: argocd) working unchanged.
+export const ENGINE_NAMESPACE = { argocd: "argocd", flux: "flux-system", "eks-argocd": "argocd" } as const;
 /** Secrets Manager entries (under the environment's prefix) the GitOps engine reads, when configured. */
 export const GITOPS_SECRETS = { repository: "gitops/repository", argocdOidc: "argocd/oidc" } as const;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isRegion, partitionOf } from "../aws";
 import type { Ctx } from "../context";
 import { longestGapMinutes, parseCron } from "../cron";
 import {
@@ -18,8 +19,113 @@ import {
   timeZoneProblem,
 } from "../rules";
 
-export const ENGINES = ["argocd", "flux"] as const;
+export const ENGINES = ["argocd", "flux", "eks-argocd"] as const;
 export type Engine = (typeof ENGINES)[number];
+/** The gitops/clusters/<env>/<dir> entry point each engine reads: both Argo CDs read the same template. */
+export const ENGINE_TEMPLATE_DIR = { argocd: "argocd", flux: "flux", "eks-argocd": "argocd" } as const;
+/** The managed Argo CD's built-in roles (EKS CreateCapability rbacRoleMappings[].role). */
+export const EKS_ARGOCD_ROLES = ["ADMIN", "EDITOR", "VIEWER"] as const;
+// sso-admin's InstanceArn pattern, and identitystore's UserId/GroupId.
+const IDC_INSTANCE_ARN_RE = /^arn:(aws[a-z-]*):sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
+const IDENTITY_STORE_ID_RE =
+  /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/;
+/** EKS: at most 1,000 Identity Center users and groups per Argo CD capability. */
+const EKS_ARGOCD_MAX_IDENTITIES = 1000;
+/**
+ * What the self-managed Argo CD lets a stack tune and the managed one does not, refused by the key the stack set
+ * rather than ignored: AWS runs, sizes and upgrades the capability, and it signs people in only through IAM
+ * Identity Center (README, "Self-managed or managed Argo CD").
+ */
+const EKS_ARGOCD_REFUSED: Record<string, string> = {
+  sso: "cannot be used with gitops.engine eks-argocd: the managed Argo CD signs in only through IAM Identity Center; set gitops.eksArgocd.identityCenter and gitops.eksArgocd.rbac instead",
+  url: "cannot be used with gitops.engine eks-argocd: EKS gives the managed Argo CD its URL",
+  adminGroups:
+    "cannot be used with gitops.engine eks-argocd: map IAM Identity Center groups to ADMIN in gitops.eksArgocd.rbac instead",
+  ha: "cannot be used with gitops.engine eks-argocd: AWS runs and scales the managed Argo CD, there are no replicas to set",
+  chartVersion:
+    "cannot be used with gitops.engine eks-argocd: AWS chooses and upgrades the managed Argo CD's version",
+};
+
+const identityIds = list(
+  text(
+    "an Identity Store id (aws identitystore list-groups / list-users), not a display name",
+    IDENTITY_STORE_ID_RE,
+    64,
+  ),
+);
+
+/** The EKS Argo CD capability: sign-in through IAM Identity Center only, RBAC by role mapping. */
+function eksArgocd(c: Ctx) {
+  return section({
+    identityCenter: section({
+      instanceArn: text(
+        "an IAM Identity Center instance ARN (arn:aws:sso:::instance/ssoins-...; aws sso-admin list-instances)",
+        IDC_INSTANCE_ARN_RE,
+        128,
+      ).superRefine(
+        check((arn: string) => {
+          const partition = IDC_INSTANCE_ARN_RE.exec(arn)?.[1];
+          return c.partition && partition !== c.partition
+            ? `must be in partition ${c.partition}, the partition of aws:region ${c.region}`
+            : undefined;
+        }),
+      ),
+      region: text(
+        "the AWS region the Identity Center instance lives in, such as eu-west-1",
+        /^[a-z0-9-]+$/,
+        32,
+      ).superRefine(
+        check((r: string) => {
+          if (!isRegion(r))
+            return "must be the AWS region the Identity Center instance lives in (one @pulumi/aws knows)";
+          return c.partition && partitionOf(r) !== c.partition
+            ? `must be a region of partition ${c.partition}, the partition of aws:region ${c.region}`
+            : undefined;
+        }),
+      ),
+    }),
+    rbac: list(
+      section({
+        role: oneOf(EKS_ARGOCD_ROLES),
+        groups: identityIds.default([]),
+        users: identityIds.default([]),
+      }).superRefine((m, ctx) => {
+        if (m.groups.length + m.users.length === 0) fail(ctx, [], "must name at least one group or user", m);
+      }),
+      `a list of {role, groups, users} with role one of ${EKS_ARGOCD_ROLES.join(", ")}`,
+    ).superRefine(
+      (rbac, ctx) => {
+        // Also beside other mistakes in the entries: each of these is its own.
+        const roles = rbac.map((m) => m?.role);
+        roles.forEach((role, i) => {
+          if (typeof role === "string" && roles.indexOf(role) !== i)
+            fail(ctx, [i, "role"], "is mapped twice: list each role once", role);
+        });
+        if (!roles.includes("ADMIN"))
+          fail(
+            ctx,
+            [],
+            "must map at least one Identity Center group or user to ADMIN: the managed Argo CD has no local admin",
+            rbac,
+          );
+        const count = (l: unknown) => (Array.isArray(l) ? l.length : 0);
+        const identities = rbac.reduce((n, m) => n + count(m?.groups) + count(m?.users), 0);
+        if (identities > EKS_ARGOCD_MAX_IDENTITIES)
+          fail(
+            ctx,
+            [],
+            `must name at most ${EKS_ARGOCD_MAX_IDENTITIES} identities (an EKS limit)`,
+            identities,
+          );
+      },
+      { when: (payload) => Array.isArray(payload.value) },
+    ),
+  })
+    .optional()
+    .meta({
+      description: "engine eks-argocd only: IAM Identity Center and role mappings of the capability.",
+    });
+}
 /** A tag (v1.2.3, 1.2.3, v1.2.3-rc.1) or a full commit SHA: the only revisions prod accepts. */
 export const PINNED_REVISION_RE = /^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?|[0-9a-f]{40}|[0-9a-f]{64})$/;
 const EXACT_VERSION_RE = /^\d{1,4}\.\d{1,4}\.\d{1,4}$/;
@@ -164,7 +270,17 @@ export function gitops(c: Ctx) {
     sync: defaulted(sync),
     argocd: defaulted(argocd),
     flux: defaulted(section({ chartVersion: chartVersion() })),
+    eksArgocd: eksArgocd(c),
   }).superRefine((g, ctx) => {
+    if (g.engine === "eks-argocd") {
+      if (g.eksArgocd === undefined)
+        fail(
+          ctx,
+          ["eksArgocd"],
+          "is required with gitops.engine eks-argocd: its IAM Identity Center and role mappings",
+        );
+    } else if (g.eksArgocd !== undefined)
+      fail(ctx, ["eksArgocd"], `is only read with gitops.engine eks-argocd, not ${g.engine}`, g.eksArgocd);
     const repo = repoUrlProblem(g.repoUrl);
     if (g.private && typeof repo !== "string" && repo.kind === "ssh")
       fail(ctx, ["repoUrl"], "must be https:// for a private repository (credentials are a token)");
@@ -175,12 +291,7 @@ export function gitops(c: Ctx) {
         "must be pinned in prod: a release tag (v1.4.2) or a full commit SHA, not a moving branch or HEAD",
       );
     // Flux always reconciles: for it, prod's gate is the pinned revision, and `automated` does not apply.
-    if (
-      g.engine === "argocd" &&
-      c.prod &&
-      g.sync.automated &&
-      !g.sync.windows.some((w) => w.kind === "allow")
-    )
+    if (g.engine !== "flux" && c.prod && g.sync.automated && !g.sync.windows.some((w) => w.kind === "allow"))
       fail(
         ctx,
         ["sync", "automated"],
@@ -194,7 +305,7 @@ export function gitops(c: Ctx) {
       );
     if (c.prod && g.engine === "argocd" && !g.argocd.ha)
       fail(ctx, ["argocd", "ha"], "must be true in prod: the GitOps controller is what keeps prod converged");
-    if (g.argocd.sso && g.argocd.url === undefined)
+    if (g.engine !== "eks-argocd" && g.argocd.sso && g.argocd.url === undefined)
       fail(
         ctx,
         ["argocd", "url"],
@@ -208,3 +319,13 @@ export type GitOpsConfig = z.output<ReturnType<typeof gitops>>;
 export type SyncConfig = GitOpsConfig["sync"];
 export type ArgoCdConfig = GitOpsConfig["argocd"];
 export type FluxConfig = GitOpsConfig["flux"];
+export type EksArgoCdConfig = NonNullable<GitOpsConfig["eksArgocd"]>;
+
+/** The self-managed settings a stack wrote (before defaults) that the managed engine cannot honour. */
+export function refusedWithManagedArgoCd(
+  argocdRaw: Record<string, unknown>,
+): Array<[string, unknown, string]> {
+  return Object.entries(EKS_ARGOCD_REFUSED)
+    .filter(([key]) => argocdRaw[key] !== undefined)
+    .map(([key, why]) => [`gitops.argocd.${key}`, argocdRaw[key], why]);
+}
