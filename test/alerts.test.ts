@@ -315,11 +315,12 @@ describe("alerts: Argo CD", () => {
   });
 
   describe("templates rendered by Go text/template on sample data", () => {
-    const chartDomain = (chartValues(CHARTS.argoCd).global as Obj).domain;
+    // Read when a test runs: describe time is before the suite's needsUpstream hook.
+    const chartDomain = () => (chartValues(CHARTS.argoCd).global as Obj).domain;
     /** The variables the controller gives a template: the cm's context (chart default URL when unset) and app. */
     const vars = (n: Obj, app: Obj) => ({
       app,
-      context: { argocdUrl: n.argocdUrl || `https://${chartDomain}`, ...n.context },
+      context: { argocdUrl: n.argocdUrl || `https://${chartDomain()}`, ...n.context },
     });
     /** Every Go template string of a notification template (message, webhook bodies, Teams fields). */
     const strings = (tpl: Obj, at = ""): Record<string, string> =>

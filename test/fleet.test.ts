@@ -85,7 +85,8 @@ describe("fleet: hub and spokes offline", function () {
       assert.match(v.configs.cm["oidc.config"], /clientSecret: \$argocd-oidc:clientSecret/);
     });
 
-    it("gives exactly the controller and server the Argo CD role through Pod Identity (IAM simulator)", async () => {
+    it("gives exactly the controller and server the Argo CD role through Pod Identity (IAM simulator)", async function () {
+      needsUpstream(this);
       const roleArn = hubOutputs(hub).argocdRoleArn;
       const associations = hub
         .ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation")
