@@ -1,44 +1,22 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  ENGINE_NAMESPACE,
-  PINNED_REVISION_RE,
-  type AlertsConfig,
-  type Environment,
-  type GitOpsConfig,
-} from "../config";
+import { ENGINE_NAMESPACE, PINNED_REVISION_RE, type GitOpsConfig } from "../config";
 import { fluxAlertObjects } from "./alerts/flux";
 import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
 import { BRIDGE_CONFIG_MAP } from "./bridge";
-import { k8sLabels, policyDocument, roleName, ROLES, type AwsContext } from "./common";
+import { k8sLabels, policyDocument, roleName, ROLES } from "./common";
 import { GIT_CREDENTIALS_SECRET, gitCredentials } from "./externalSecrets";
-import { rootSecretDependencies, type EngineSecrets } from "./bridge";
-import type { WorkloadIdentity, WorkloadRole } from "../identity";
+import { rootSecretDependencies } from "./bridge";
+import type { WorkloadRole } from "../identity";
 import { CHARTS } from "../pins";
+import type { EngineArgs } from "../engines/types";
 
 export const FLUX_NAMESPACE = ENGINE_NAMESPACE.flux;
 export const SOURCE = "platform";
 export const KUSTOMIZE_CONTROLLER = "kustomize-controller";
 
-export interface FluxArgs {
-  ctx: AwsContext;
-  environment: Environment;
-  clusterName: string;
-  config: GitOpsConfig;
-  alerts: AlertsConfig;
-  secretsPrefix: string;
-  bridge: pulumi.Output<Record<string, string>>;
-  /**
-   * IRSA in every identity mode: a Kustomization's `decryption.serviceAccountName` (object-level workload
-   * identity) makes kustomize-controller exchange another service account's token, which only web identity can.
-   */
-  irsa: WorkloadIdentity;
-  kmsKeyArn: pulumi.Input<string>;
-  provider: k8s.Provider;
-  clusterReady: pulumi.Input<pulumi.Resource>[];
-  externalSecrets?: EngineSecrets;
-  tags: Record<string, string>;
-}
+/** What every engine is given (engines/types.ts), less what only the managed Argo CD reads. */
+export type FluxArgs = Omit<EngineArgs, "cluster" | "seedSecretArns">;
 
 /** A full SHA pins a commit, a version-like ref pins a tag, anything else follows a branch. */
 export function gitRef(revision: string): Record<string, string> {

@@ -138,15 +138,17 @@ function renderFleet(hub: StackRun, spokes: StackRun[]): string {
 }
 
 /** The hub's ApplicationSets rendered against the cluster Secrets the fleet registers, as Argo CD would. */
+/** A registered cluster Secret as Argo CD reads it: the spoke's SecretPatch adds its selection labels. */
+export const asServer = (secret: CapturedResource, patch?: CapturedResource): ClusterSecret => ({
+  metadata: {
+    name: meta(secret).name,
+    labels: { ...meta(secret).labels, ...(patch ? meta(patch).labels : {}) },
+    annotations: meta(secret).annotations,
+  },
+  stringData: secret.inputs.stringData as Record<string, string>,
+});
+
 function applicationLines(hub: StackRun, spokes: StackRun[]): string[] {
-  const asServer = (secret: CapturedResource, patch?: CapturedResource): ClusterSecret => ({
-    metadata: {
-      name: meta(secret).name,
-      labels: { ...meta(secret).labels, ...(patch ? meta(patch).labels : {}) },
-      annotations: meta(secret).annotations,
-    },
-    stringData: secret.inputs.stringData as Record<string, string>,
-  });
   const secrets = [
     ...hub.resources
       .filter((r) => r.type === SECRET && meta(r).name === "in-cluster")

@@ -4,14 +4,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildStack as buildRun, type StackRun } from "../scripts/engine";
-import { discoverFleets, fleetPlanFiles, planFleet } from "../scripts/fleet-plan";
+import { asServer, discoverFleets, fleetPlanFiles, planFleet } from "../scripts/fleet-plan";
 import { GOLDEN_CASES, GOLDEN_FILE, graphOf } from "../scripts/graph-record";
 import { parseArgs, writeFiles } from "../scripts/plan";
 import { resolveConfig } from "../config";
 import { APPLICATION_CLUSTER_LABEL, type FleetHubOutputs } from "../components/fleet";
 import { runPolicies } from "../policy/harness";
 import { MANUAL_ONLY_WINDOW } from "../topology/hub";
-import { generateApplications, renderTemplate, type ClusterSecret } from "./lib/appset";
+import { generateApplications, renderTemplate } from "./lib/appset";
 import { configProblems, stackRaw } from "./lib/config";
 import { assertValidCustomResource } from "./lib/crd";
 import { buildFleet, buildStack, type CapturedResource, type Stack } from "./lib/harness";
@@ -419,14 +419,7 @@ describe("fleet: hub and spokes offline", function () {
       needsUpstream(this);
     });
     before(() => {
-      const asApiServer = (secret: CapturedResource, patch?: CapturedResource): ClusterSecret => ({
-        metadata: {
-          name: meta(secret).name,
-          labels: { ...meta(secret).labels, ...(patch ? meta(patch).labels : {}) },
-          annotations: meta(secret).annotations,
-        },
-        stringData: secret.inputs.stringData as Record<string, string>,
-      });
+      const asApiServer = asServer;
       const secrets = [
         asApiServer(hub.one(SECRET, "argocd-in-cluster")),
         ...[dev, prod].map((s) =>
