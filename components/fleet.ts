@@ -2,11 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Environment, FleetProject, FleetSpoke } from "../config";
+import type { Environment, FleetProject, FleetSpoke, HubEngine } from "../config";
 import { ARGOCD_NAMESPACE } from "./argocd";
 import { BRIDGE_LABEL_KEYS } from "./bridge";
 import { kubeconfig } from "./cluster";
 import { k8sLabels, type AwsContext } from "./common";
+import type { HubEngineDefinition } from "../engines/types";
 
 /** The label that makes a registered cluster a deploy target of the hub's ApplicationSets. */
 export const FLEET_ROLE_LABEL = "fleet_role";
@@ -29,8 +30,10 @@ export interface FleetHubOutputs {
   region: string;
   /** Where the hub's Argo CD connects from, over peering or a transit gateway, to a spoke's private API. */
   vpcCidr: string;
+  /** Which Argo CD the hub runs: how a spoke registers (engines/, `hub`). Absent from hubs built before it. */
+  engine?: HubEngine;
   argocdNamespace: string;
-  /** The role the controller and server act as; every spoke's access entry names it. */
+  /** The role the hub's Argo CD acts as (its controller's, or the capability's); every spoke's access entry names it. */
   argocdRoleArn: string;
   spokes: Record<string, FleetSpoke & { secretName: string; group: string }>;
   projects: Record<Environment, FleetProject>;
@@ -120,6 +123,8 @@ export interface SpokeRegistrationArgs {
   hub: pulumi.Output<FleetHubOutputs>;
   bridge: pulumi.Output<Record<string, string>>;
   tags: Record<string, string>;
+  /** How the hub's Argo CD reaches a spoke (engines/: the `hub` of the hub's engine). */
+  hubEngine: HubEngineDefinition;
   /**
    * What the hub's Applications need on the spoke while they are deleted: nodes, add-ons, NAT routes, the
    * add-on roles and the secret stores. The registration is created after them, so it is removed before them.
@@ -162,21 +167,22 @@ export class SpokeRegistration extends pulumi.ComponentResource {
       { ...replace, dependsOn: [entry] },
     );
 
-    // A private spoke API is reached from the hub's VPC; the route between the two (peering, transit gateway) and
-    // the DNS of the private endpoint are the network's, outside this program.
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-hub-api`,
-      {
-        securityGroupId: args.cluster.vpcConfig.clusterSecurityGroupId,
-        cidrIpv4: hub.vpcCidr,
-        ipProtocol: "tcp",
-        fromPort: 443,
-        toPort: 443,
-        description: pulumi.interpolate`Argo CD of fleet hub ${hub.clusterName}`,
-        tags: args.tags,
-      },
-      { parent: this },
-    );
+    // A private spoke API is reached from the hub's VPC, by a self-managed hub; the route between the two
+    // (peering, transit gateway) and the DNS of the private endpoint are the network's, outside this program.
+    if (args.hubEngine.connectsFromHubVpc)
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-hub-api`,
+        {
+          securityGroupId: args.cluster.vpcConfig.clusterSecurityGroupId,
+          cidrIpv4: hub.vpcCidr,
+          ipProtocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          description: pulumi.interpolate`Argo CD of fleet hub ${hub.clusterName}`,
+          tags: args.tags,
+        },
+        { parent: this },
+      );
 
     // The deployer's own credentials (exec `aws eks get-token`): nothing long-lived reaches the state.
     const hubKubeconfig = hub.apply((h) =>
@@ -206,13 +212,17 @@ export class SpokeRegistration extends pulumi.ComponentResource {
           })),
           annotations: args.bridge,
         },
-        stringData: {
-          name: args.clusterName,
-          server: args.cluster.endpoint,
-          config: pulumi
-            .all([args.cluster.certificateAuthority, args.cluster.name])
-            .apply(([ca, clusterName]) => clusterConfig(clusterName, ca.data ?? "")),
-        },
+        stringData: pulumi
+          .all([args.cluster.arn, args.cluster.endpoint, args.cluster.certificateAuthority])
+          .apply(([arn, endpoint, ca]) =>
+            args.hubEngine.clusterSecretData({
+              name: args.clusterName,
+              project: args.environment,
+              arn,
+              endpoint,
+              caData: ca.data ?? "",
+            }),
+          ),
       },
       { ...hubOpts, dependsOn: [this.accessEntry, ...args.spokeReady] },
     );

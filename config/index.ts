@@ -37,7 +37,14 @@ export {
   type SyncConfig,
   type SyncWindow,
 } from "./sections/gitops";
-export { FLEET_ROLES, type FleetConfig, type FleetProject, type FleetSpoke } from "./sections/fleet";
+export {
+  FLEET_ROLES,
+  HUB_ENGINES,
+  type FleetConfig,
+  type FleetProject,
+  type FleetSpoke,
+  type HubEngine,
+} from "./sections/fleet";
 export { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
 export type { KmsConfig } from "./sections/kms";
 export type { NetworkConfig } from "./sections/network";

@@ -18,6 +18,7 @@ import {
 import { defaultAddons } from "./sections/cluster";
 import { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
 import { ENGINE_NAMESPACE, GITOPS_SECRETS, seedResourceName } from "./sections/externalSecrets";
+import { HUB_ENGINES } from "./sections/fleet";
 import { ENGINE_TEMPLATE_DIR, refusedWithManagedArgoCd, type Engine } from "./sections/gitops";
 
 /** Validates one stack's raw `gitops-platform:*` config and merges it over the environment's defaults. */
@@ -158,14 +159,16 @@ function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: 
   if (!ctx.prod && cfg.dr) delete cfg.dr;
   if (cfg.fleet && ok("fleet", "gitops", "access")) {
     const role = cfg.fleet.role;
-    // A fleet is Argo CD's: Flux has no hub, each Flux cluster reconciles itself (README, "Flux in a fleet").
-    if (cfg.gitops.engine !== "argocd")
+    // A fleet is Argo CD's: Flux has no hub, each Flux cluster reconciles itself (README, "Flux in a fleet"). A
+    // spoke runs no engine: it reads the argocd entry point, and fleet.hubEngine says which Argo CD its hub runs.
+    const allowed: readonly Engine[] = role === "hub" ? HUB_ENGINES : ["argocd"];
+    if (!allowed.includes(cfg.gitops.engine))
       problems.add(
         "gitops.engine",
         cfg.gitops.engine,
-        cfg.gitops.engine === "eks-argocd"
-          ? `must be argocd with fleet.role ${role}: the managed Argo CD is not wired as a fleet hub yet`
-          : `must be argocd with fleet.role ${role}: a Flux cluster runs its own Flux and needs no fleet key`,
+        cfg.gitops.engine === "flux"
+          ? `must be ${allowed.join(" or ")} with fleet.role ${role}: a Flux cluster runs its own Flux and needs no fleet key`
+          : `must be argocd with fleet.role spoke: a spoke runs no Argo CD; fleet.hubEngine names its hub's`,
       );
     if (cfg.fleet.role === "spoke") {
       // What a spoke's own Argo CD would need is the hub's: its repository credentials and its SSO.
@@ -202,18 +205,19 @@ function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: 
       isObject(gitopsRaw.argocd) ? gitopsRaw.argocd : {},
     ))
       problems.add(key, value, why);
-    // Alerts are sent by the engine's notifications (components/alerts/), which the capability does not run.
-    if (ctx.prod)
+    // The managed notifications controller reads the program's argocd-notifications-cm only with its opt-in label.
+    const label = cfg.gitops.eksArgocd?.notificationsLabel;
+    if (cfg.alerts.destinations.length > 0 && label === undefined)
       problems.add(
-        "gitops.engine",
-        "eks-argocd",
-        "cannot be used in prod yet: the managed Argo CD runs no notifications controller this program configures, and prod's failed syncs, degraded apps and drift must reach a person (alerts)",
+        "gitops.eksArgocd.notificationsLabel",
+        undefined,
+        "is required with alerts.destinations and gitops.engine eks-argocd: the opt-in label (key=value) the EKS user guide gives for argocd-notifications-cm (Send notifications for Argo CD Applications); without it the managed controller ignores the alerts",
       );
-    else if (cfg.alerts.destinations.length > 0)
+    else if (cfg.alerts.destinations.length === 0 && label !== undefined)
       problems.add(
-        "alerts.destinations",
-        cfg.alerts.destinations,
-        "cannot be used with gitops.engine eks-argocd: the managed Argo CD runs no notifications controller this program configures",
+        "gitops.eksArgocd.notificationsLabel",
+        label,
+        "is only read with alerts.destinations: nothing is sent without a destination",
       );
   }
   if (ok("gitops", "externalSecrets", "alerts")) {

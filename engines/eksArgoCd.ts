@@ -29,9 +29,16 @@ import {
   ROLES,
   type PolicyDocument,
 } from "../components/common";
-import { rootSecretDependencies } from "../components/bridge";
+import {
+  notificationsConfigMap,
+  notificationsSecret,
+  projectSubscriptions,
+  type NotificationsInput,
+} from "../components/alerts/argocd";
+import { gated } from "../components/argocd";
+import { BRIDGE_LABEL_KEYS, rootSecretDependencies } from "../components/bridge";
 import { bootstrapRelease, type K8sObject } from "../components/helm";
-import type { EngineArgs, EngineDefinition, GitOpsEngine } from "./types";
+import type { EngineArgs, EngineDefinition, GitOpsEngine, HubArgs } from "./types";
 
 export const EKS_ARGOCD_NAMESPACE = ENGINE_NAMESPACE["eks-argocd"];
 export const CAPABILITY_SERVICE = "capabilities.eks.amazonaws.com";
@@ -124,29 +131,39 @@ export function managedCluster(clusterArn: string): ArgoCdCluster {
 }
 
 /**
- * A cluster's Secret for the managed Argo CD: no credential (the capability reaches a cluster through the access
- * entry its role has there), the bridge metadata as labels and annotations, the cluster's ARN as server, and the
- * one project the managed Argo CD lets a cluster belong to. The local cluster is `in-cluster` in `platform`; a
- * fleet's spoke would be its own name in its environment's project.
+ * The local cluster's Secret for the managed Argo CD, `in-cluster` in `platform`, with the bridge metadata as
+ * labels (on a hub only those no workload ApplicationSet selects) and annotations.
  */
 export function managedClusterSecret(
   clusterArn: string,
   bridge: Record<string, string>,
   labels: Record<string, string>,
-  cluster: { name: string; project: string } = { name: IN_CLUSTER_NAME, project: APP_PROJECT },
+  labelKeys: readonly string[] = BRIDGE_LABEL_KEYS,
 ): K8sObject {
   return {
     apiVersion: "v1",
     kind: "Secret",
     metadata: {
-      name: cluster.name,
+      name: IN_CLUSTER_NAME,
       namespace: EKS_ARGOCD_NAMESPACE,
-      labels: clusterSecretLabels(bridge, labels),
+      labels: clusterSecretLabels(bridge, labels, labelKeys),
       annotations: bridge,
     },
     type: "Opaque",
-    stringData: { name: cluster.name, server: clusterArn, project: cluster.project },
+    stringData: managedClusterData({ name: IN_CLUSTER_NAME, arn: clusterArn, project: APP_PROJECT }),
   };
+}
+
+/**
+ * How the managed Argo CD knows a cluster, local or a fleet's spoke: by its ARN, with no credential (it reaches
+ * a cluster through the access entry its role has there), in the one project it lets a cluster belong to.
+ */
+export function managedClusterData(c: {
+  name: string;
+  arn: string;
+  project: string;
+}): Record<string, string> {
+  return { name: c.name, server: c.arn, project: c.project };
 }
 
 /** The repository's credentials by reference: the capability reads the Secrets Manager entry with its role. */
@@ -175,14 +192,40 @@ export function managedRootObjects(p: {
   clusterArn: string;
   bridge: Record<string, string>;
   repositorySecretArn?: string;
+  /** The platform project's alert subscriptions (components/alerts/argocd.ts). */
+  subscriptions?: Record<string, string>;
+  /** Notifications' ConfigMap and credentials, with a destination. */
+  notifications?: K8sObject[];
+  hub?: Omit<HubArgs, "identity" | "roleName">;
 }): K8sObject[] {
   const labels = k8sLabels(p.environment);
   const cluster = managedCluster(p.clusterArn);
   return [
-    managedClusterSecret(p.clusterArn, p.bridge, labels),
+    managedClusterSecret(p.clusterArn, p.bridge, labels, p.hub?.inClusterLabelKeys),
     ...(p.repositorySecretArn ? [repositorySecret(p.config, p.repositorySecretArn, labels)] : []),
-    appProject(p.config, labels, undefined, {}, cluster),
+    ...(p.notifications ?? []),
+    appProject(p.config, labels, p.hub?.localScope, p.subscriptions, cluster),
+    ...(p.hub?.objects ?? []),
     rootApplication(p.config, labels, cluster),
+  ];
+}
+
+/**
+ * The alerts for the managed notifications controller, which reads argocd-notifications-cm only with the opt-in
+ * label the stack gives (gitops.eksArgocd.notificationsLabel): the same services, triggers and templates as the
+ * self-managed engine's, linking to the capability's URL, credentials from Secrets Manager.
+ */
+export function managedNotifications(
+  n: NotificationsInput,
+  optInLabel: string,
+  secretsPrefix: string,
+  labels: Record<string, string>,
+): K8sObject[] {
+  if (n.destinations.length === 0) return [];
+  const [key, value] = optInLabel.split(/=(.*)/s);
+  return [
+    notificationsSecret(n.destinations, EKS_ARGOCD_NAMESPACE, secretsPrefix, labels),
+    notificationsConfigMap(n, EKS_ARGOCD_NAMESPACE, { ...labels, [key]: value }),
   ];
 }
 
@@ -272,19 +315,45 @@ export class EksArgoCd extends pulumi.ComponentResource {
         ).arn)
       : undefined;
 
+    this.serverUrl = this.capability.configuration.apply((conf) => conf?.argoCd?.serverUrl);
+    const destinations = args.alerts.destinations;
+    const labels = k8sLabels(args.environment);
+    const notifications = this.serverUrl.apply((argocdUrl) =>
+      managedNotifications(
+        {
+          environment: args.environment,
+          clusterName: args.clusterName,
+          destinations,
+          argocdUrl,
+        },
+        // Required with a destination (config/resolve.ts); unread without one.
+        eks.notificationsLabel ?? "",
+        args.secretsPrefix,
+        labels,
+      ),
+    );
+    const { hub } = args;
+
     this.root = bootstrapRelease(`${name}-root`, {
       namespace: EKS_ARGOCD_NAMESPACE,
       // The capability may have created its namespace already; Helm then leaves it alone.
       createNamespace: true,
       objects: pulumi
-        .all([args.cluster.arn, args.bridge, repositorySecretArn])
-        .apply(([clusterArn, bridge, secretArn]) =>
+        .all([args.cluster.arn, args.bridge, repositorySecretArn, notifications])
+        .apply(([clusterArn, bridge, secretArn, alerting]) =>
           managedRootObjects({
             config: c,
             environment: args.environment,
             clusterArn,
             bridge,
             repositorySecretArn: secretArn,
+            subscriptions: projectSubscriptions(destinations, gated(c, args.environment)),
+            notifications: alerting,
+            hub: hub && {
+              inClusterLabelKeys: hub.inClusterLabelKeys,
+              localScope: hub.localScope,
+              objects: hub.objects,
+            },
           }),
         ),
       provider: args.provider,
@@ -294,12 +363,12 @@ export class EksArgoCd extends pulumi.ComponentResource {
         this.capability,
         this.localAccess,
         ...args.clusterReady,
-        // The repository Secret is read by the capability itself, not through the stores.
-        ...rootSecretDependencies(args.externalSecrets, []),
+        // The repository Secret is read by the capability itself, not through the stores; the notifications'
+        // credentials come through them.
+        ...rootSecretDependencies(args.externalSecrets, destinations),
       ],
       parent: this,
     });
-    this.serverUrl = this.capability.configuration.apply((conf) => conf?.argoCd?.serverUrl);
     this.registerOutputs({
       namespace: EKS_ARGOCD_NAMESPACE,
       rootApp: ROOT_APP,
@@ -328,6 +397,12 @@ export const eksArgoCd: EngineDefinition = {
       root: engine.root,
       bridge: engine.root,
       outputs: { argocdCapabilityRoleArn: engine.role.arn, argocdServerUrl: engine.serverUrl },
+      fleetRoleArn: engine.role.arn,
     };
+  },
+  hub: {
+    clusterSecretData: (s) => managedClusterData(s),
+    // AWS's network reaches a spoke's API, private endpoints included: the hub's VPC is not in the path.
+    connectsFromHubVpc: false,
   },
 };

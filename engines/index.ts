@@ -2,17 +2,46 @@
 import type { Engine } from "../config";
 import { ARGOCD_NAMESPACE, ArgoCd } from "../components/argocd";
 import { roleArn, roleName, ROLES } from "../components/common";
+import { clusterConfig } from "../components/fleet";
 import { Flux, FLUX_NAMESPACE } from "../components/flux";
 import { eksArgoCd } from "./eksArgoCd";
 import type { EngineDefinition } from "./types";
 
-export type { EngineArgs, EngineDefinition, EngineOutputs, GitOpsEngine } from "./types";
+export type {
+  EngineArgs,
+  EngineDefinition,
+  EngineOutputs,
+  GitOpsEngine,
+  HubArgs,
+  HubEngineDefinition,
+  SpokeCluster,
+} from "./types";
 
 const argocd: EngineDefinition = {
   keyUses: () => [],
-  create(name, args) {
-    const engine = new ArgoCd(name, args);
-    return { namespace: ARGOCD_NAMESPACE, root: engine.root, bridge: engine.clusterSecret, outputs: {} };
+  create(name, { hub, ...args }) {
+    const engine = new ArgoCd(name, {
+      ...args,
+      ...(hub && {
+        // Spokes only ever see this role's ARN: IRSA or Pod Identity (the stack's `identity`) is the hub's business.
+        clusterIdentity: { identity: hub.identity, roleName: hub.roleName, tags: args.tags },
+        inClusterLabelKeys: hub.inClusterLabelKeys,
+        localScope: hub.localScope,
+        objects: hub.objects,
+      }),
+    });
+    return {
+      namespace: ARGOCD_NAMESPACE,
+      root: engine.root,
+      bridge: engine.clusterSecret,
+      outputs: {},
+      fleetRoleArn: engine.clusterRole?.arn,
+    };
+  },
+  hub: {
+    // A token for the spoke comes from the hub's own AWS identity (argocd-k8s-auth): the CA and the name only.
+    clusterSecretData: (s) => ({ name: s.name, server: s.endpoint, config: clusterConfig(s.name, s.caData) }),
+    connectsFromHubVpc: true,
   },
 };
 

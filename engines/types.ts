@@ -4,8 +4,22 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { AlertsConfig, Environment, GitOpsConfig } from "../config";
 import type { EngineSecrets } from "../components/bridge";
 import type { AwsContext } from "../components/common";
+import type { K8sObject } from "../components/helm";
 import type { KeyUse } from "../components/kms";
 import type { WorkloadIdentity } from "../identity";
+
+/** What a fleet's hub asks of its engine beyond a single cluster's (topology/hub.ts). */
+export interface HubArgs {
+  /** How an engine running on the hub's nodes gets the AWS role spokes admit (the managed one has its own). */
+  identity: WorkloadIdentity;
+  roleName: string;
+  /** Bridge keys the hub's own cluster Secret carries as labels: none an ApplicationSet selects workloads by. */
+  inClusterLabelKeys: readonly string[];
+  /** Where the hub's own project may deploy on the hub. */
+  localScope: { namespaces: string[]; clusterResources: boolean };
+  /** The per-environment projects the spokes' Applications belong to. */
+  objects: K8sObject[];
+}
 
 export interface EngineArgs {
   ctx: AwsContext;
@@ -30,6 +44,8 @@ export interface EngineArgs {
   /** Secrets Manager entries this stack created, by name under the prefix; none when it adopts existing ones. */
   seedSecretArns: Record<string, pulumi.Output<string>>;
   tags: Record<string, string>;
+  /** Set on a fleet's hub only. */
+  hub?: HubArgs;
 }
 
 /** Stack outputs an engine may add; index.ts exports each under this name. */
@@ -47,10 +63,32 @@ export interface GitOpsEngine {
   /** What carries the bridge metadata: Argo CD's cluster Secret or Flux's ConfigMap. */
   bridge: pulumi.Resource;
   outputs: EngineOutputs;
+  /** On a hub: the role every spoke's access entry names. */
+  fleetRoleArn?: pulumi.Output<string>;
+}
+
+/** A spoke as the hub's Argo CD must know it. */
+export interface SpokeCluster {
+  name: string;
+  /** The hub's AppProject the spoke's Applications belong to: its environment's. */
+  project: string;
+  arn: string;
+  endpoint: string;
+  caData: string;
+}
+
+/** What an engine that can be a fleet's hub tells a spoke registering with it (topology/spoke.ts). */
+export interface HubEngineDefinition {
+  /** `stringData` of the spoke's cluster Secret on the hub: how this Argo CD reaches the spoke. */
+  clusterSecretData(spoke: SpokeCluster): Record<string, string>;
+  /** Whether it calls a spoke's API from the hub's VPC, which the spoke's cluster security group must admit. */
+  connectsFromHubVpc: boolean;
 }
 
 export interface EngineDefinition {
   /** The engine's uses of the platform key, by the role names it will create (the key exists first). */
   keyUses(ctx: AwsContext, platformName: string, config: GitOpsConfig): KeyUse[];
   create(name: string, args: EngineArgs): GitOpsEngine;
+  /** Engines that can run a fleet's hub (config HUB_ENGINES). */
+  hub?: HubEngineDefinition;
 }

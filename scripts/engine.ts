@@ -130,11 +130,18 @@ function computedState(
         ...base,
         arn: `arn:aws:secretsmanager:${region}:${account}:secret:${physical}-${hex(name, 6)}`,
       };
-    case "aws:eks/capability:Capability":
+    case "aws:eks/capability:Capability": {
+      const configuration = (inputs.configuration ?? {}) as { argoCd?: object };
       return {
         ...base,
         arn: `arn:aws:eks:${region}:${account}:capability/${inputs.clusterName}/${inputs.type}/${inputs.capabilityName}/${hex(name, 8)}`,
+        // EKS adds the Argo CD's URL to the configuration; the mock's is in .invalid, which never resolves.
+        configuration: {
+          ...configuration,
+          argoCd: { ...configuration.argoCd, serverUrl: `https://${hex(name, 12)}.argocd.invalid` },
+        },
       };
+    }
     case "aws:ec2/launchTemplate:LaunchTemplate":
       return { ...base, latestVersion: 1 };
     default:

@@ -8,15 +8,24 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { resolveConfig } from "../config";
+import {
+  NOTIFICATIONS_CONFIG_MAP,
+  NOTIFICATIONS_SECRET,
+  notificationsValues,
+} from "../components/alerts/argocd";
 import { runPolicies } from "../policy/harness";
 import { ROOT } from "../scripts/engine";
 import { configProblems, stackRaw } from "./lib/config";
 import { assertValidCustomResource } from "./lib/crd";
-import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
+import { buildFleet, buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
 import { kubectlKustomize } from "./lib/kustomize";
 import { renderBootstrap } from "./lib/render";
-import { needsUpstream } from "./lib/prerequisites";
+import { needsTools, needsUpstream } from "./lib/prerequisites";
+import { generateApplications } from "./lib/appset";
+import { asServer } from "../scripts/fleet-plan";
+import type { FleetHubOutputs } from "../components/fleet";
+import { MANUAL_ONLY_WINDOW } from "../topology/hub";
 
 type Obj = Record<string, any>;
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as object;
@@ -34,11 +43,29 @@ const EKS_ARGOCD = {
 };
 const CAPABILITY = "aws:eks/capability:Capability";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const SECRET = "kubernetes:core/v1:Secret";
+const SECRET_PATCH = "kubernetes:core/v1:SecretPatch";
+const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
+const ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation";
 
+/**
+ * A stand-in for the opt-in label the EKS user guide names (gitops.eksArgocd.notificationsLabel): the program
+ * copies whatever the stack gives onto argocd-notifications-cm, so any valid label proves it.
+ */
+const OPT_IN = "notifications.example.com/opt-in=true";
+/** The hub stack file's gitops section switched to the managed engine: Identity Center instead of OIDC and HA. */
+const MANAGED_HUB = {
+  engine: "eks-argocd",
+  argocd: {},
+  eksArgocd: { ...EKS_ARGOCD, notificationsLabel: OPT_IN },
+};
 /** Overrides that switch a stack file to the managed engine. */
 function managed(extra: Obj = {}): Obj {
   return { "gitops-platform:gitops": { engine: "eks-argocd", eksArgocd: EKS_ARGOCD, ...extra } };
 }
+/** Prod alerts (its stack file has a destination), so the managed notifications controller needs its label. */
+const managedFor = (stack: string) =>
+  managed(stack === "prod" ? { eksArgocd: { ...EKS_ARGOCD, notificationsLabel: OPT_IN } } : {});
 const rendered = (s: Stack) => renderBootstrap(s.one(RELEASE, "eks-argocd-root"));
 const find = (docs: Obj[], kind: string, name?: string) => {
   const found = docs.filter((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
@@ -47,15 +74,14 @@ const find = (docs: Obj[], kind: string, name?: string) => {
 };
 const accountOf = (s: Stack) => (s.outputs.kmsKeyArn as string).split(":")[4];
 
-// Prod is refused with the managed engine (no notifications controller for its alerts): see the config tests.
-for (const stack of ["dev"] as const) {
-  const prod = (stack as string) === "prod";
+for (const stack of ["dev", "prod"] as const) {
+  const prod = stack === "prod";
   describe(`eks-argocd engine: ${stack} stack`, () => {
     let s: Stack;
     let capability: CapturedResource;
     let docs: Obj[];
     before(async () => {
-      s = await buildStack(stack, managed());
+      s = await buildStack(stack, managedFor(stack));
       capability = s.one(CAPABILITY);
       docs = rendered(s);
     });
@@ -127,9 +153,12 @@ for (const stack of ["dev"] as const) {
       ]) {
         assert.ok(s.dependsOn(root, dep), `the root must wait for (and on destroy go before) ${dep.name}`);
       }
-      assert.ok(
-        !s.dependsOn(root, s.one(RELEASE, "external-secrets-stores")),
-        "the root's objects read nothing through the stores: the capability reads its credentials itself",
+      assert.equal(
+        s.dependsOn(root, s.one(RELEASE, "external-secrets-stores")),
+        prod,
+        prod
+          ? "prod's alert credentials come through the stores"
+          : "without alerts the root's objects read nothing through the stores: the capability reads the repository's credentials itself",
       );
       assert.ok(
         !s.dependsOn(capability, s.one("aws:eks/nodeGroup:NodeGroup")),
@@ -140,7 +169,11 @@ for (const stack of ["dev"] as const) {
     it("renders an AppProject and root Application valid against the pinned Argo CD CRDs", function () {
       needsUpstream(this);
       const custom = docs.filter((d) => d.apiVersion.includes("/"));
-      assert.deepEqual(custom.map((d) => d.kind).sort(), ["AppProject", "Application"]);
+      assert.deepEqual(custom.map((d) => d.kind).sort(), [
+        "AppProject",
+        "Application",
+        ...(prod ? ["ExternalSecret"] : []),
+      ]);
       for (const d of custom) assertValidCustomResource(d);
     });
 
@@ -214,6 +247,66 @@ for (const stack of ["dev"] as const) {
       );
       assert.deepEqual(violations, []);
     });
+
+    it(
+      prod
+        ? "alerts through the managed notifications controller: its opt-in label, the engine's triggers, the capability's URL"
+        : "without a destination writes no notifications configuration and subscribes nothing",
+      () => {
+        const maps = docs.filter(
+          (d) => d.kind === "ConfigMap" && d.metadata.name === NOTIFICATIONS_CONFIG_MAP,
+        );
+        const project = find(docs, "AppProject", "platform");
+        if (!prod) {
+          assert.deepEqual(maps, []);
+          assert.deepEqual(Object.keys(project.metadata.annotations ?? {}), []);
+          return;
+        }
+        assert.equal(maps.length, 1);
+        const cm = maps[0];
+        assert.equal(cm.metadata.namespace, "argocd");
+        assert.equal(cm.metadata.labels["notifications.example.com/opt-in"], "true", "the stack's label");
+        // The same configuration the self-managed engine's chart writes, linking to the capability's UI.
+        const expected = notificationsValues({
+          environment: "prod",
+          clusterName: "platform-prod",
+          destinations: [{ name: "platform-oncall", type: "slack", channel: "platform-alerts" }],
+          argocdUrl: s.outputs.argocdServerUrl as string,
+        }) as Obj;
+        assert.match(String(s.outputs.argocdServerUrl), /^https:\/\//);
+        assert.deepEqual(
+          Object.keys(cm.data).sort(),
+          [
+            "context",
+            ...Object.keys(expected.notifiers),
+            ...Object.keys(expected.triggers),
+            ...Object.keys(expected.templates),
+          ].sort(),
+        );
+        for (const part of ["notifiers", "triggers", "templates"])
+          for (const [k, v] of Object.entries(expected[part] as Obj)) assert.equal(cm.data[k], v, k);
+        assert.deepEqual(parse(cm.data.context), {
+          argocdUrl: s.outputs.argocdServerUrl,
+          environment: "prod",
+          cluster: "platform-prod",
+        });
+        assert.match(cm.data["template.app-sync-failed"], /\{\{\.context\.argocdUrl\}\}\/applications\//);
+        // Credentials reach the managed controller as argocd-notifications-secret, from Secrets Manager.
+        const es = find(docs, "ExternalSecret", NOTIFICATIONS_SECRET);
+        assert.equal(es.metadata.namespace, "argocd");
+        assert.deepEqual(
+          es.spec.data.map((d: Obj) => [d.secretKey, d.remoteRef.key]),
+          [["alert-platform-oncall", "platform/prod/alerts/platform-oncall"]],
+        );
+        assert.ok(!JSON.stringify(docs).includes("xoxb-"), "no credential in the release");
+        // Prod is gated: every trigger, drift included, is subscribed on the project.
+        assert.deepEqual(Object.keys(project.metadata.annotations).sort(), [
+          "notifications.argoproj.io/subscribe.on-health-degraded.platform-oncall",
+          "notifications.argoproj.io/subscribe.on-out-of-sync.platform-oncall",
+          "notifications.argoproj.io/subscribe.on-sync-failed.platform-oncall",
+        ]);
+      },
+    );
   });
 }
 
@@ -395,14 +488,56 @@ describe("eks-argocd engine: a private repository's credentials, read by the cap
 });
 
 describe("eks-argocd engine: prod gates and teardown", () => {
-  it("refuses prod: its alerts need a notifications controller the managed Argo CD does not run", () => {
+  it("needs the notifications opt-in label in prod, whose alerts are required, and reads it only with a destination", () => {
     const raw = stackRaw("prod") as Obj;
-    assert.match(
+    const withEngine = (eksArgocd: Obj, extra: Obj = {}) =>
       configProblems({
         ...raw,
-        gitops: { ...(raw.gitops as Obj), engine: "eks-argocd", eksArgocd: EKS_ARGOCD },
+        gitops: { ...(raw.gitops as Obj), engine: "eks-argocd", eksArgocd },
+        ...extra,
+      });
+    assert.match(
+      withEngine(EKS_ARGOCD),
+      /gitops-platform:gitops.eksArgocd.notificationsLabel = \(unset\): is required with alerts.destinations and gitops.engine eks-argocd: the opt-in label/,
+    );
+    const cfg = resolveConfig(
+      {
+        ...raw,
+        gitops: {
+          ...(raw.gitops as Obj),
+          engine: "eks-argocd",
+          eksArgocd: { ...EKS_ARGOCD, notificationsLabel: OPT_IN },
+        },
+      },
+      "eu-west-1",
+    );
+    assert.equal(cfg.gitops.eksArgocd?.notificationsLabel, OPT_IN);
+    for (const bad of [
+      "opt-in",
+      "=true",
+      "a/b/c=true",
+      "Example.COM/x=true",
+      `x=${"v".repeat(64)}`,
+      "x=-bad",
+    ])
+      assert.match(
+        withEngine({ ...EKS_ARGOCD, notificationsLabel: bad }),
+        new RegExp(
+          `gitops.eksArgocd.notificationsLabel = ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: must be a Kubernetes label as key=value`,
+        ),
+        bad,
+      );
+    const dev = stackRaw("dev") as Obj;
+    assert.match(
+      configProblems({
+        ...dev,
+        gitops: {
+          ...(dev.gitops as Obj),
+          engine: "eks-argocd",
+          eksArgocd: { ...EKS_ARGOCD, notificationsLabel: OPT_IN },
+        },
       }),
-      /gitops-platform:gitops.engine = "eks-argocd": cannot be used in prod yet: the managed Argo CD runs no notifications controller/,
+      /gitops.eksArgocd.notificationsLabel = "notifications.example.com\/opt-in=true": is only read with alerts.destinations/,
     );
   });
 
@@ -550,11 +685,19 @@ describe("eks-argocd engine: config refuses what the managed Argo CD cannot hono
       problems("prod", { sync: { automated: true } }),
       /gitops.sync.automated = true: needs gitops.sync.windows with an allow window in prod/,
     ));
-  it("refuses the managed engine as a fleet hub until the hub is wired for it", () => {
-    const raw = stackRaw("hub") as Obj;
+  it("takes the managed engine on a fleet hub, and refuses it on a spoke, which names its hub's engine instead", () => {
+    const hub = stackRaw("hub") as Obj;
+    const cfg = resolveConfig({ ...hub, gitops: { ...hub.gitops, ...MANAGED_HUB } }, "eu-west-1");
+    assert.equal(cfg.gitops.engine, "eks-argocd");
+    assert.equal(cfg.fleet?.role, "hub");
+    const spoke = stackRaw("spoke-dev") as Obj;
     assert.match(
-      configProblems({ ...raw, gitops: { ...raw.gitops, engine: "eks-argocd", eksArgocd: EKS_ARGOCD } }),
-      /gitops-platform:gitops.engine = "eks-argocd": must be argocd with fleet.role hub: the managed Argo CD is not wired as a fleet hub yet/,
+      configProblems({ ...spoke, gitops: { ...spoke.gitops, engine: "eks-argocd", eksArgocd: EKS_ARGOCD } }),
+      /gitops-platform:gitops.engine = "eks-argocd": must be argocd with fleet.role spoke: a spoke runs no Argo CD; fleet.hubEngine names its hub's/,
+    );
+    assert.match(
+      configProblems({ ...spoke, fleet: { ...spoke.fleet, hubEngine: "flux" } }),
+      /gitops-platform:fleet.hubEngine = "flux": must be one of argocd, eks-argocd/,
     );
   });
   it("needs External Secrets for a private repository: it creates the entry the capability reads", () =>
@@ -600,5 +743,198 @@ describe("eks-argocd engine: the offline plan script", function () {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("eks-argocd engine: as the fleet hub", function () {
+  this.timeout(120_000);
+  let hub: Stack;
+  let spokes: Stack[];
+  let docs: Obj[];
+  const hubOut = () => hub.outputs.fleetHub as FleetHubOutputs;
+  const arnOf = (s: Stack) => {
+    const [, , , region, account] = (s.outputs.kmsKeyArn as string).split(":");
+    return `arn:aws:eks:${region}:${account}:cluster/${s.outputs.clusterName}`;
+  };
+  before(async () => {
+    const fleet = await buildFleet("hub", ["spoke-dev", "spoke-prod"], {
+      hubOverrides: { "gitops-platform:gitops": MANAGED_HUB },
+      spokeOverrides: { "gitops-platform:fleet": { hubEngine: "eks-argocd" } },
+    });
+    hub = fleet.hub;
+    spokes = fleet.spokes;
+    docs = rendered(hub);
+  });
+
+  it("gives spokes the capability's role to admit, and runs no Argo CD of its own", () => {
+    const h = hubOut();
+    assert.equal(h.engine, "eks-argocd");
+    assert.equal(h.argocdRoleArn, hub.outputs.argocdCapabilityRoleArn);
+    assert.match(h.argocdRoleArn, /^arn:aws:iam::777788889999:role\/platform-hub-argocd-capability$/);
+    assert.equal(h.argocdNamespace, "argocd");
+    assert.equal(hub.outputs.gitopsNamespace, "argocd");
+    assert.ok(!hub.ofType(RELEASE).some((r) => r.inputs.chart === "argo-cd"));
+    // No role for in-cluster controllers: the self-managed hub's platform-hub-argocd does not exist.
+    assert.deepEqual(
+      hub.ofType("aws:iam/role:Role").filter((r) => r.inputs.name === "platform-hub-argocd"),
+      [],
+    );
+    assert.deepEqual(
+      hub
+        .ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        .filter((a) => a.inputs.namespace === "argocd"),
+      [],
+    );
+  });
+
+  it("registers the hub itself without the labels an ApplicationSet selects workloads by, and limits its own project to argocd", () => {
+    const self = find(docs, "Secret", "in-cluster");
+    assert.equal(self.stringData.server, arnOf(hub));
+    assert.equal(self.metadata.labels.cluster_name, "platform-hub");
+    assert.equal(
+      self.metadata.labels.environment,
+      undefined,
+      "no environment: no ApplicationSet matches the hub",
+    );
+    const own = find(docs, "AppProject", "platform");
+    assert.deepEqual(own.spec.destinations, [
+      { name: "in-cluster", server: arnOf(hub), namespace: "argocd" },
+    ]);
+    assert.deepEqual(own.spec.clusterResourceWhitelist, []);
+    assert.deepEqual(own.spec.sourceNamespaces, ["argocd"]);
+  });
+
+  it("bootstraps one project per environment admitting exactly its spokes, reading Applications from argocd, prod by hand", () => {
+    for (const env of ["dev", "staging", "prod"]) {
+      const p = find(docs, "AppProject", env);
+      assert.deepEqual(p.spec.sourceNamespaces, ["argocd"], env);
+      const admitted = Object.entries(hubOut().spokes)
+        .filter(([, s]) => s.environment === env)
+        .map(([name]) => ({ name, namespace: "*" }));
+      assert.deepEqual(p.spec.destinations, admitted, env);
+    }
+    const prodProject = find(docs, "AppProject", "prod");
+    assert.deepEqual(prodProject.spec.syncWindows[0], { ...MANUAL_ONLY_WINDOW, applications: ["*"] });
+    assert.ok(
+      Object.keys(prodProject.metadata.annotations).includes(
+        "notifications.argoproj.io/subscribe.on-out-of-sync.platform-oncall",
+      ),
+      "the spokes' prod drift reaches a person",
+    );
+    const cm = find(docs, "ConfigMap", NOTIFICATIONS_CONFIG_MAP);
+    assert.equal(cm.metadata.labels["notifications.example.com/opt-in"], "true");
+  });
+
+  it("renders its root objects valid against the pinned Argo CD CRDs", function () {
+    needsUpstream(this);
+    const custom = docs.filter((d) => d.apiVersion.startsWith("argoproj.io/"));
+    assert.equal(custom.length, 5, "platform, dev, staging, prod projects and the root app");
+    for (const d of custom) assertValidCustomResource(d);
+  });
+
+  it("lets each spoke's deployer write only its own cluster Secret, once the root objects' release brings the namespace", () => {
+    const root = hub.one(RELEASE, "eks-argocd-root");
+    const roles = hub
+      .ofType("kubernetes:rbac.authorization.k8s.io/v1:Role")
+      .filter((r) => r.parent?.includes("FleetHub"));
+    assert.deepEqual(
+      roles.flatMap((r) => (r.inputs.rules as Obj[]).flatMap((rule) => rule.resourceNames ?? [])),
+      ["cluster-platform-spoke-dev", "cluster-platform-spoke-prod"],
+    );
+    for (const r of roles) assert.ok(hub.dependsOn(r, root), r.name);
+  });
+
+  for (const i of [0, 1]) {
+    describe(`spoke ${i === 0 ? "dev" : "prod"}`, () => {
+      const spoke = () => spokes[i];
+      it("admits exactly the capability's role, as cluster admin, and opens no port to the hub's VPC", () => {
+        const s = spoke();
+        const role = hubOut().argocdRoleArn;
+        const entry = s.one(ACCESS_ENTRY, "fleet-hub-argocd");
+        assert.equal(entry.inputs.principalArn, role);
+        assert.equal(entry.inputs.type, "STANDARD");
+        const association = s.one(ASSOCIATION, "fleet-hub-argocd");
+        assert.equal(association.inputs.principalArn, role);
+        assert.equal(
+          association.inputs.policyArn,
+          "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        );
+        assert.deepEqual(
+          s
+            .ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            .filter((r) => r.name.includes("hub")),
+          [],
+          "AWS's network reaches the spoke's API: the hub's VPC is not in the path",
+        );
+      });
+
+      it("registers by cluster ARN in its environment's project, with no awsAuthConfig and no credential", () => {
+        const s = spoke();
+        const secret = s.one(SECRET, "fleet-cluster");
+        assert.deepEqual(secret.inputs.stringData, {
+          name: s.outputs.clusterName,
+          server: arnOf(s),
+          project: s.outputs.environment,
+        });
+        assert.equal((secret.inputs.metadata as Obj).namespace, "argocd");
+        assert.doesNotMatch(
+          JSON.stringify(secret.inputs),
+          /awsAuthConfig|bearerToken|password|caData|execProvider/,
+        );
+        assert.ok(
+          s.dependsOn(secret, s.one(ASSOCIATION, "fleet-hub-argocd")),
+          "the capability can reach it first",
+        );
+      });
+    });
+  }
+
+  it("generates each spoke its Applications in its environment's project, which admits it (Go templates, missingkey=error)", function () {
+    needsTools(this);
+    const secrets = [
+      find(docs, "Secret", "in-cluster") as Parameters<typeof generateApplications>[1][number],
+      ...spokes.map((s) => asServer(s.one(SECRET, "fleet-cluster"), s.one(SECRET_PATCH, "fleet-selection"))),
+    ];
+    const appsets = kubectlKustomize(path.join(ROOT, "gitops", "clusters", "hub", "argocd")) as Obj[];
+    const applications = appsets.flatMap((a) => generateApplications(a as never, secrets)) as Obj[];
+    assert.equal(applications.length, 12, "six per spoke, none for the hub");
+    // Generated Applications live in their ApplicationSet's namespace: the projects' only source namespace.
+    assert.deepEqual([...new Set(appsets.map((a) => a.metadata.namespace))], ["argocd"]);
+    for (const a of applications) {
+      const spoke = spokes.find((s) => s.outputs.clusterName === a.spec.destination.name);
+      assert.ok(spoke, `${a.metadata.name}: a registered spoke`);
+      assert.equal(a.spec.project, spoke.outputs.environment);
+      const project = find(docs, "AppProject", a.spec.project);
+      assert.ok(project.spec.destinations.some((d: Obj) => d.name === a.spec.destination.name));
+    }
+  });
+
+  it("passes the policy pack: hub and spokes", () => {
+    for (const s of [hub, ...spokes])
+      assert.deepEqual(
+        runPolicies(s.resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }))),
+        [],
+        s.stack,
+      );
+  });
+
+  it("a spoke registering in the other Argo CD's form is refused, naming fleet.hubEngine", async () => {
+    const refused = async (overrides: Obj | undefined, hubRun: Stack) => {
+      try {
+        await buildStack("spoke-dev", overrides, { "example-org/gitops-platform/hub": hubRun });
+      } catch (err) {
+        return String(err instanceof Error ? err.message : err);
+      }
+      return assert.fail("the spoke was accepted");
+    };
+    assert.match(
+      await refused(undefined, hub),
+      /gitops-platform:fleet\.hubEngine = "argocd": must be eks-argocd: hub example-org\/gitops-platform\/hub runs eks-argocd/,
+    );
+    const selfManaged = await buildStack("hub");
+    assert.match(
+      await refused({ "gitops-platform:fleet": { hubEngine: "eks-argocd" } }, selfManaged),
+      /gitops-platform:fleet\.hubEngine = "eks-argocd": must be argocd/,
+    );
   });
 });

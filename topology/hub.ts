@@ -1,5 +1,5 @@
-// A fleet's hub: a management cluster running Argo CD (HA, SSO) that deploys to the spokes it admits, one
-// AppProject per environment, and no application workloads of its own.
+// A fleet's hub: a management cluster running Argo CD (self-managed with HA and SSO, or the EKS capability) that
+// deploys to the spokes it admits, one AppProject per environment, and no application workloads of its own.
 import * as pulumi from "@pulumi/pulumi";
 import {
   ENVIRONMENTS,
@@ -7,13 +7,14 @@ import {
   type FleetConfig,
   type FleetProject,
   type GitOpsConfig,
+  type HubEngine,
 } from "../config";
 import { projectSubscriptions } from "../components/alerts/argocd";
-import { ArgoCd, ARGOCD_NAMESPACE } from "../components/argocd";
+import { ARGOCD_NAMESPACE } from "../components/argocd";
 import { k8sLabels, roleName } from "../components/common";
 import { clusterSecretName, FleetHub, registrarGroup, type FleetHubOutputs } from "../components/fleet";
 import type { K8sObject } from "../components/helm";
-import type { WorkloadRole } from "../identity";
+import { ENGINE_DEFINITIONS } from "../engines";
 import type { Topology } from "./contract";
 import { engineArgs } from "./single";
 
@@ -53,6 +54,9 @@ export function environmentProject(
       description: `Platform add-ons and workloads of the ${environment} spokes`,
       sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
       destinations: spokes.map((name) => ({ name, namespace: "*" })),
+      // The managed Argo CD reads Applications only from namespaces a project lists; the self-managed one always
+      // reads its own, so the list costs it nothing.
+      sourceNamespaces: [ARGOCD_NAMESPACE],
       clusterResourceWhitelist: [{ group: "*", kind: "*" }],
       orphanedResources: { warn: true },
       syncWindows: [...(project.automated ? [] : [MANUAL_ONLY_WINDOW]), ...project.windows].map((w) => ({
@@ -66,42 +70,41 @@ export function environmentProject(
 export const hub: Topology = (i) => {
   const fleet = i.cfg.fleet as HubConfig;
   const labels = k8sLabels(i.cfg.environment);
-  const argocd = new ArgoCd("argocd", {
+  const engineName = i.cfg.gitops.engine;
+  const engine = ENGINE_DEFINITIONS[engineName].create(engineName, {
     ...engineArgs(i),
-    // Spokes only ever see this role's ARN: IRSA or Pod Identity (the stack's `identity`) is the hub's business.
-    clusterIdentity: { identity: i.identity, roleName: roleName(i.cfg.name, "argocd"), tags: i.tags },
-    // No environment label: no ApplicationSet's selector matches the hub itself.
-    inClusterLabelKeys: ["cluster_name"],
-    // The hub's own project may only place the ApplicationSets, in Argo CD's namespace.
-    localScope: { namespaces: [ARGOCD_NAMESPACE], clusterResources: false },
-    objects: ENVIRONMENTS.map((env) =>
-      environmentProject(
-        env,
-        fleet,
-        i.cfg.gitops,
-        labels,
-        // A spoke environment without automated sync keeps its drift until a person syncs: report it.
-        projectSubscriptions(i.cfg.alerts.destinations, env === "prod" || !fleet.projects[env].automated),
+    hub: {
+      identity: i.identity,
+      roleName: roleName(i.cfg.name, "argocd"),
+      // No environment label: no ApplicationSet's selector matches the hub itself.
+      inClusterLabelKeys: ["cluster_name"],
+      // The hub's own project may only place the ApplicationSets, in Argo CD's namespace.
+      localScope: { namespaces: [ARGOCD_NAMESPACE], clusterResources: false },
+      objects: ENVIRONMENTS.map((env) =>
+        environmentProject(
+          env,
+          fleet,
+          i.cfg.gitops,
+          labels,
+          // A spoke environment without automated sync keeps its drift until a person syncs: report it.
+          projectSubscriptions(i.cfg.alerts.destinations, env === "prod" || !fleet.projects[env].automated),
+        ),
       ),
-    ),
+    },
   });
+  if (!engine.fleetRoleArn)
+    throw new Error(`engine ${engineName} gives a hub no role for its spokes (engines/)`);
   new FleetHub("fleet", {
     clusterName: i.cluster.cluster.name,
     spokes: fleet.spokes,
     provider: i.cluster.provider,
-    namespaceReady: [argocd.namespace],
+    // The registrars' Roles live in the engine's namespace, which its root objects' release creates or follows.
+    namespaceReady: [engine.root],
     labels,
   });
   const c = i.cluster.cluster;
   const outputs: pulumi.Output<FleetHubOutputs> = pulumi
-    .all([
-      c.name,
-      c.endpoint,
-      c.certificateAuthority,
-      i.ctx.accountId,
-      i.ctx.partition,
-      (argocd.clusterRole as WorkloadRole).arn,
-    ])
+    .all([c.name, c.endpoint, c.certificateAuthority, i.ctx.accountId, i.ctx.partition, engine.fleetRoleArn])
     .apply(([clusterName, endpoint, ca, accountId, partition, argocdRoleArn]) => ({
       clusterName,
       endpoint,
@@ -110,7 +113,8 @@ export const hub: Topology = (i) => {
       partition,
       region: i.cfg.region,
       vpcCidr: i.cfg.network.vpcCidr,
-      argocdNamespace: ARGOCD_NAMESPACE,
+      engine: engineName as HubEngine,
+      argocdNamespace: engine.namespace,
       argocdRoleArn,
       spokes: Object.fromEntries(
         Object.entries(fleet.spokes).map(([name, s]) => [
@@ -120,5 +124,5 @@ export const hub: Topology = (i) => {
       ),
       projects: fleet.projects,
     }));
-  return { fleet: outputs };
+  return { ...engine.outputs, gitopsNamespace: engine.namespace, fleet: outputs };
 };

@@ -1,12 +1,15 @@
 // A fleet's spoke: no engine of its own; it admits the hub's Argo CD and registers itself on the hub, whose
 // ApplicationSets then deploy its add-ons and apps by its labels.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, PROJECT, type Environment, type FleetConfig } from "../config";
+import { ConfigError, PROJECT, type Environment, type FleetConfig, type HubEngine } from "../config";
 import { SpokeRegistration, type FleetHubOutputs } from "../components/fleet";
+import { ENGINE_DEFINITIONS, type HubEngineDefinition } from "../engines";
 import type { Topology } from "./contract";
 
 export interface SpokeFacts {
   hubStack: string;
+  /** fleet.hubEngine: which Argo CD this spoke registers for. */
+  hubEngine: HubEngine;
   name: string;
   environment: Environment;
   partition: string;
@@ -38,6 +41,14 @@ export function checkHub(hub: FleetHubOutputs | undefined, s: SpokeFacts): Fleet
       `is a hub in partition ${hub.partition}, this spoke is in ${s.partition}: IAM roles and EKS access entries do not cross partitions`,
     );
   }
+  // A hub that predates the `engine` output runs the self-managed Argo CD.
+  const hubEngine = hub.engine ?? "argocd";
+  if (hubEngine !== s.hubEngine)
+    add(
+      "fleet.hubEngine",
+      s.hubEngine,
+      `must be ${hubEngine}: hub ${s.hubStack} runs ${hubEngine}, and its Argo CD reads a spoke's cluster Secret in that form`,
+    );
   const admitted = hub.spokes[s.name];
   if (!admitted) {
     add(
@@ -74,14 +85,21 @@ export function checkHub(hub: FleetHubOutputs | undefined, s: SpokeFacts): Fleet
   return hub;
 }
 
+function hubDefinition(engine: HubEngine): HubEngineDefinition {
+  const definition = ENGINE_DEFINITIONS[engine].hub;
+  if (!definition) throw new Error(`engine ${engine} is in HUB_ENGINES but defines no hub (engines/)`);
+  return definition;
+}
+
 export const spoke: Topology = (i) => {
-  const { hubStack } = i.cfg.fleet as Extract<FleetConfig, { role: "spoke" }>;
+  const { hubStack, hubEngine } = i.cfg.fleet as Extract<FleetConfig, { role: "spoke" }>;
   const ref = new pulumi.StackReference("fleet-hub", { name: hubStack });
   const hub = pulumi
     .all([ref.getOutput("fleetHub"), i.ctx.partition, i.ctx.accountId])
     .apply(([h, partition, accountId]) =>
       checkHub(h as FleetHubOutputs | undefined, {
         hubStack,
+        hubEngine,
         name: i.cfg.name,
         environment: i.cfg.environment,
         partition,
@@ -96,6 +114,7 @@ export const spoke: Topology = (i) => {
     hub,
     bridge: i.bridge,
     tags: i.tags,
+    hubEngine: hubDefinition(hubEngine),
     spokeReady: [
       ...i.cluster.ready,
       ...i.network.dependencies,

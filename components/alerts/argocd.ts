@@ -133,18 +133,14 @@ function template(t: Trigger, destinations: AlertDestination[], argocdUrl: strin
   };
 }
 
-/** The argo-cd chart's `notifications` values: enabled only with a destination, secret from External Secrets. */
-export function notificationsValues(n: NotificationsInput) {
-  if (n.destinations.length === 0) return { enabled: false };
-  // Every trigger is defined; which ones a project subscribes to depends on its gate (projectSubscriptions).
-  const triggers = TRIGGERS;
+/**
+ * The notifications controller's configuration (argocd-notifications-cm): services, triggers and templates, and
+ * the context the templates read. Every trigger is defined; which ones a project subscribes to depends on its
+ * gate (projectSubscriptions).
+ */
+function notificationsConfig(n: NotificationsInput) {
   return {
-    enabled: true,
-    ...(n.argocdUrl ? { argocdUrl: n.argocdUrl } : {}),
     context: { environment: n.environment, cluster: n.clusterName },
-    // The ExternalSecret owns the Secret; a chart-made one would be an empty rival.
-    secret: { create: false },
-    resources: podResources("20m", "128Mi"),
     notifiers: Object.fromEntries(
       n.destinations.map((d) => {
         const s = SERVICES[d.type](d);
@@ -152,11 +148,49 @@ export function notificationsValues(n: NotificationsInput) {
       }),
     ),
     triggers: Object.fromEntries(
-      triggers.map((t) => [`trigger.${t.name}`, yaml([{ when: t.when, send: [t.template] }])]),
+      TRIGGERS.map((t) => [`trigger.${t.name}`, yaml([{ when: t.when, send: [t.template] }])]),
     ),
     templates: Object.fromEntries(
-      triggers.map((t) => [`template.${t.template}`, yaml(template(t, n.destinations, n.argocdUrl))]),
+      TRIGGERS.map((t) => [`template.${t.template}`, yaml(template(t, n.destinations, n.argocdUrl))]),
     ),
+  };
+}
+
+/** The argo-cd chart's `notifications` values: enabled only with a destination, secret from External Secrets. */
+export function notificationsValues(n: NotificationsInput) {
+  if (n.destinations.length === 0) return { enabled: false };
+  return {
+    enabled: true,
+    ...(n.argocdUrl ? { argocdUrl: n.argocdUrl } : {}),
+    ...notificationsConfig(n),
+    // The ExternalSecret owns the Secret; a chart-made one would be an empty rival.
+    secret: { create: false },
+    resources: podResources("20m", "128Mi"),
+  };
+}
+
+export const NOTIFICATIONS_CONFIG_MAP = "argocd-notifications-cm";
+
+/**
+ * argocd-notifications-cm for an Argo CD that runs its notifications controller but writes no configuration of
+ * its own (the EKS capability): the data the argo-cd chart writes from notificationsValues, key for key.
+ */
+export function notificationsConfigMap(
+  n: NotificationsInput,
+  namespace: string,
+  labels: Record<string, string>,
+): K8sObject {
+  const { context, notifiers, triggers, templates } = notificationsConfig(n);
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: NOTIFICATIONS_CONFIG_MAP, namespace, labels },
+    data: {
+      context: yaml({ ...(n.argocdUrl ? { argocdUrl: n.argocdUrl } : {}), ...context }),
+      ...notifiers,
+      ...triggers,
+      ...templates,
+    },
   };
 }
 

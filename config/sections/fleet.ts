@@ -2,10 +2,13 @@ import { z } from "zod";
 import { ROLE_ARN_RE } from "../aws";
 import { ENVIRONMENTS, type Ctx, type Environment } from "../context";
 import { bool, fail, list, oneOf, section, text } from "../rules";
-import { refuseOpenWindows, window } from "./gitops";
+import { refuseOpenWindows, window, type Engine } from "./gitops";
 import { NAME_RE } from "./tags";
 
 export const FLEET_ROLES = ["hub", "spoke"] as const;
+/** The engines that can run a fleet's hub: both Argo CDs. */
+export const HUB_ENGINES = ["argocd", "eks-argocd"] as const satisfies readonly Engine[];
+export type HubEngine = (typeof HUB_ENGINES)[number];
 /** `org/project/stack`, `project/stack` or `stack`: what `pulumi.StackReference` accepts. */
 const STACK_REF_RE = /^([A-Za-z0-9][\w.-]*\/){0,2}[A-Za-z0-9][\w.-]*$/;
 
@@ -32,6 +35,9 @@ function spokeFleet() {
   return section({
     role: z.literal("spoke"),
     hubStack: text("the hub's stack name, e.g. org/gitops-platform/hub", STACK_REF_RE, 256),
+    // The spoke registers itself in the form its hub's Argo CD reads (engines/: `hub` of each definition); the
+    // spoke checks it against the hub's outputs.
+    hubEngine: oneOf(HUB_ENGINES).default("argocd"),
   });
 }
 

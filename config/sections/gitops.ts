@@ -29,6 +29,9 @@ export const EKS_ARGOCD_ROLES = ["ADMIN", "EDITOR", "VIEWER"] as const;
 const IDC_INSTANCE_ARN_RE = /^arn:(aws[a-z-]*):sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
 const IDENTITY_STORE_ID_RE =
   /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/;
+/** A Kubernetes label as `key=value`: an optional DNS-subdomain prefix, a name, and a value (may be empty). */
+const LABEL_RE =
+  /^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?=(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 /** EKS: at most 1,000 Identity Center users and groups per Argo CD capability. */
 const EKS_ARGOCD_MAX_IDENTITIES = 1000;
 /**
@@ -120,6 +123,14 @@ function eksArgocd(c: Ctx) {
       },
       { when: (payload) => Array.isArray(payload.value) },
     ),
+    // The managed notifications controller ignores an argocd-notifications-cm without its opt-in label. The EKS
+    // user guide names the label; it is taken from config because it could not be read from the guide offline,
+    // and a wrong constant would silence prod's alerts without an error anywhere (README, "Alerts").
+    notificationsLabel: text(
+      "a Kubernetes label as key=value: the opt-in label the EKS user guide gives for argocd-notifications-cm (Send notifications for Argo CD Applications)",
+      LABEL_RE,
+      317,
+    ).optional(),
   })
     .optional()
     .meta({
