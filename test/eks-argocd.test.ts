@@ -787,6 +787,26 @@ describe("eks-argocd engine: as the fleet hub", function () {
     );
   });
 
+  it("trusts the capabilities service only for the hub's own Argo CD capability (IAM simulator)", async () => {
+    const roleArn = hubOut().argocdRoleArn;
+    const role = hub
+      .ofType("aws:iam/role:Role")
+      .find((r) => r.inputs.name === "platform-hub-argocd-capability");
+    assert.ok(role, "the capability role");
+    const trust = json(role.inputs.assumeRolePolicy);
+    const capability = (cluster: string) =>
+      `arn:aws:eks:eu-west-1:777788889999:capability/${cluster}/ARGOCD/argocd/0a1b2c3d`;
+    const assume = (sourceArn: string) =>
+      simulateResourcePolicy(trust, {
+        principal: "capabilities.eks.amazonaws.com",
+        action: "sts:AssumeRole",
+        resource: roleArn,
+        context: { "aws:SourceAccount": "777788889999", "aws:SourceArn": sourceArn },
+      });
+    assert.equal(await assume(capability("platform-hub")), "Allowed");
+    assert.equal(await assume(capability("platform-spoke-dev")), "ImplicitlyDenied");
+  });
+
   it("registers the hub itself without the labels an ApplicationSet selects workloads by, and limits its own project to argocd", () => {
     const self = find(docs, "Secret", "in-cluster");
     assert.equal(self.stringData.server, arnOf(hub));
