@@ -7,7 +7,6 @@ import { ARGOCD_NAMESPACE } from "./argocd";
 import { BRIDGE_LABEL_KEYS } from "./bridge";
 import { kubeconfig } from "./cluster";
 import { k8sLabels, type AwsContext } from "./common";
-import type { HubEngineDefinition } from "../engines/types";
 
 /** The label that makes a registered cluster a deploy target of the hub's ApplicationSets. */
 export const FLEET_ROLE_LABEL = "fleet_role";
@@ -111,6 +110,24 @@ export class FleetHub extends pulumi.ComponentResource {
     this.ready = [...bindings, ...entries];
     this.registerOutputs({ spokes: Object.keys(args.spokes) });
   }
+}
+
+/** A spoke as the hub's Argo CD must know it. */
+export interface SpokeCluster {
+  name: string;
+  /** The hub's AppProject the spoke's Applications belong to: its environment's. */
+  project: string;
+  arn: string;
+  endpoint: string;
+  caData: string;
+}
+
+/** What an engine that can be a fleet's hub tells a spoke registering with it (topology/spoke.ts). */
+export interface HubEngineDefinition {
+  /** `stringData` of the spoke's cluster Secret on the hub: how this Argo CD reaches the spoke. */
+  clusterSecretData(spoke: SpokeCluster): Record<string, string>;
+  /** Whether it calls a spoke's API from the hub's VPC, which the spoke's cluster security group must admit. */
+  connectsFromHubVpc: boolean;
 }
 
 export interface SpokeRegistrationArgs {

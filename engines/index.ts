@@ -7,15 +7,8 @@ import { Flux, FLUX_NAMESPACE } from "../components/flux";
 import { eksArgoCd } from "./eksArgoCd";
 import type { EngineDefinition } from "./types";
 
-export type {
-  EngineArgs,
-  EngineDefinition,
-  EngineOutputs,
-  GitOpsEngine,
-  HubArgs,
-  HubEngineDefinition,
-  SpokeCluster,
-} from "./types";
+export type { EngineArgs, EngineDefinition, EngineOutputs, GitOpsEngine, HubArgs } from "./types";
+export type { HubEngineDefinition, SpokeCluster } from "../components/fleet";
 
 const argocd: EngineDefinition = {
   keyUses: () => [],

@@ -4,6 +4,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { AlertsConfig, Environment, GitOpsConfig } from "../config";
 import type { EngineSecrets } from "../components/bridge";
 import type { AwsContext } from "../components/common";
+import type { HubEngineDefinition } from "../components/fleet";
 import type { K8sObject } from "../components/helm";
 import type { KeyUse } from "../components/kms";
 import type { WorkloadIdentity } from "../identity";
@@ -65,24 +66,6 @@ export interface GitOpsEngine {
   outputs: EngineOutputs;
   /** On a hub: the role every spoke's access entry names. */
   fleetRoleArn?: pulumi.Output<string>;
-}
-
-/** A spoke as the hub's Argo CD must know it. */
-export interface SpokeCluster {
-  name: string;
-  /** The hub's AppProject the spoke's Applications belong to: its environment's. */
-  project: string;
-  arn: string;
-  endpoint: string;
-  caData: string;
-}
-
-/** What an engine that can be a fleet's hub tells a spoke registering with it (topology/spoke.ts). */
-export interface HubEngineDefinition {
-  /** `stringData` of the spoke's cluster Secret on the hub: how this Argo CD reaches the spoke. */
-  clusterSecretData(spoke: SpokeCluster): Record<string, string>;
-  /** Whether it calls a spoke's API from the hub's VPC, which the spoke's cluster security group must admit. */
-  connectsFromHubVpc: boolean;
 }
 
 export interface EngineDefinition {

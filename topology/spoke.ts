@@ -2,8 +2,8 @@
 // ApplicationSets then deploy its add-ons and apps by its labels.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, PROJECT, type Environment, type FleetConfig, type HubEngine } from "../config";
-import { SpokeRegistration, type FleetHubOutputs } from "../components/fleet";
-import { ENGINE_DEFINITIONS, type HubEngineDefinition } from "../engines";
+import { SpokeRegistration, type FleetHubOutputs, type HubEngineDefinition } from "../components/fleet";
+import { ENGINE_DEFINITIONS } from "../engines";
 import type { Topology } from "./contract";
 
 export interface SpokeFacts {
