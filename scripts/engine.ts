@@ -207,6 +207,32 @@ interface RegisterResponse {
 
 let running = false;
 
+/**
+ * While the program runs, the stack traces @pulumi/pulumi captures for itself (one `new Error().stack` per promise
+ * in `debuggablePromise`, and per resource in `Resource.callsites` with an unlimited depth, for the source position
+ * a real engine records) are left unformatted: this mock engine reads no source position, and under ts-node each
+ * of those traces went through source-map lookup of every frame, which was most of a run's time. Every other
+ * error's stack is formatted as before.
+ */
+const PULUMI_TRACES = new Set(["callsites", "debuggablePromise"]);
+function withoutPulumiTraces<T>(run: () => Promise<T>): Promise<T> {
+  const previous = Error.prepareStackTrace;
+  Error.prepareStackTrace = (err, frames) => {
+    const top = frames[0];
+    if (
+      top &&
+      PULUMI_TRACES.has(top.getFunctionName() ?? "") &&
+      /[\\/]@pulumi[\\/]pulumi[\\/]/.test(top.getFileName() ?? "")
+    )
+      return "Error";
+    if (previous) return previous(err, frames);
+    return [String(err), ...frames.map((f) => `    at ${f}`)].join("\n");
+  };
+  return run().finally(() => {
+    Error.prepareStackTrace = previous;
+  });
+}
+
 /** Runs index.ts once under mocks for the given config and returns every registered resource. */
 export async function runProgram(
   stack: string,
@@ -216,7 +242,7 @@ export async function runProgram(
   if (running) throw new Error("runProgram is not re-entrant: await one run before starting the next");
   running = true;
   try {
-    return await runOnce(stack, config, referenced);
+    return await withoutPulumiTraces(() => runOnce(stack, config, referenced));
   } finally {
     running = false;
   }
