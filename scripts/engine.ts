@@ -208,28 +208,39 @@ interface RegisterResponse {
 let running = false;
 
 /**
- * While the program runs, the stack traces @pulumi/pulumi captures for itself (one `new Error().stack` per promise
- * in `debuggablePromise`, and per resource in `Resource.callsites` with an unlimited depth, for the source position
- * a real engine records) are left unformatted: this mock engine reads no source position, and under ts-node each
- * of those traces went through source-map lookup of every frame, which was most of a run's time. Every other
- * error's stack is formatted as before.
+ * While the program runs, @pulumi/pulumi captures stack traces for itself that this mock engine never reads: one
+ * per promise in `debuggablePromise` (kept for its leak report) and, per resource, an unlimited-depth trace in
+ * `Resource.callsites` that a real engine records as the resource's source position. Capturing and formatting
+ * them (through ts-node's source-map lookup of every frame) was most of a stack build's time, so during a run the
+ * first captures no frames and the second reports no position. Everything else, errors' stacks included, is as
+ * before; the functions are put back when the run ends.
  */
-const PULUMI_TRACES = new Set(["callsites", "debuggablePromise"]);
 function withoutPulumiTraces<T>(run: () => Promise<T>): Promise<T> {
-  const previous = Error.prepareStackTrace;
-  Error.prepareStackTrace = (err, frames) => {
-    const top = frames[0];
-    if (
-      top &&
-      PULUMI_TRACES.has(top.getFunctionName() ?? "") &&
-      /[\\/]@pulumi[\\/]pulumi[\\/]/.test(top.getFileName() ?? "")
-    )
-      return "Error";
-    if (previous) return previous(err, frames);
-    return [String(err), ...frames.map((f) => `    at ${f}`)].join("\n");
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
+    debuggablePromise: (...args: unknown[]) => unknown;
   };
+  const resource = require("@pulumi/pulumi/resource").Resource as { callsites: () => unknown[] };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { debuggablePromise } = debuggable;
+  const { callsites } = resource;
+  if (typeof debuggablePromise !== "function" || typeof callsites !== "function")
+    throw new Error(
+      "@pulumi/pulumi no longer has debuggablePromise and Resource.callsites: update scripts/engine.ts",
+    );
+  debuggable.debuggablePromise = (...args) => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return debuggablePromise(...args);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  };
+  resource.callsites = () => [];
   return run().finally(() => {
-    Error.prepareStackTrace = previous;
+    debuggable.debuggablePromise = debuggablePromise;
+    resource.callsites = callsites;
   });
 }
 
