@@ -4,7 +4,6 @@
 // the CLI child processes, which the type check and the lint fill. mocha's output streams as it comes; the type
 // check's and the lint's are printed when all three have ended, with a line giving each one's status and time.
 // The exit status is 0 only when all three passed. Plain JavaScript so that it starts without ts-node.
-/* global process, console */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
