@@ -207,6 +207,43 @@ interface RegisterResponse {
 
 let running = false;
 
+/**
+ * While the program runs, @pulumi/pulumi captures stack traces for itself that this mock engine never reads: one
+ * per promise in `debuggablePromise` (kept for its leak report) and, per resource, an unlimited-depth trace in
+ * `Resource.callsites` that a real engine records as the resource's source position. Capturing and formatting
+ * them (through ts-node's source-map lookup of every frame) was most of a stack build's time, so during a run the
+ * first captures no frames and the second reports no position. Everything else, errors' stacks included, is as
+ * before; the functions are put back when the run ends.
+ */
+function withoutPulumiTraces<T>(run: () => Promise<T>): Promise<T> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
+    debuggablePromise: (...args: unknown[]) => unknown;
+  };
+  const resource = require("@pulumi/pulumi/resource").Resource as { callsites: () => unknown[] };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { debuggablePromise } = debuggable;
+  const { callsites } = resource;
+  if (typeof debuggablePromise !== "function" || typeof callsites !== "function")
+    throw new Error(
+      "@pulumi/pulumi no longer has debuggablePromise and Resource.callsites: update scripts/engine.ts",
+    );
+  debuggable.debuggablePromise = (...args) => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return debuggablePromise(...args);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  };
+  resource.callsites = () => [];
+  return run().finally(() => {
+    debuggable.debuggablePromise = debuggablePromise;
+    resource.callsites = callsites;
+  });
+}
+
 /** Runs index.ts once under mocks for the given config and returns every registered resource. */
 export async function runProgram(
   stack: string,
@@ -216,7 +253,7 @@ export async function runProgram(
   if (running) throw new Error("runProgram is not re-entrant: await one run before starting the next");
   running = true;
   try {
-    return await runOnce(stack, config, referenced);
+    return await withoutPulumiTraces(() => runOnce(stack, config, referenced));
   } finally {
     running = false;
   }

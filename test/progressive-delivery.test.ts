@@ -25,7 +25,7 @@ import {
   runArgoMetric,
 } from "./lib/analysis";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
-import { unknownValueKeys } from "./lib/chart-values";
+import { chartValues, unknownValueKeys } from "./lib/chart-values";
 import { chartDataDir, needsTools, needsUpstream } from "./lib/prerequisites";
 import { inspectPromql } from "./lib/promql";
 
@@ -62,7 +62,7 @@ function mergeValues(...layers: Any[]): Any {
   return layers.reduce((acc, l) => merge(acc, l), {});
 }
 
-const chartDefaults = (): Any => parseYaml(fs.readFileSync(path.join(CHART_DIR, "values.yaml"), "utf8"));
+const chartDefaults = (): Any => chartValues(PIN);
 const chartSchema = (): Any =>
   JSON.parse(fs.readFileSync(path.join(CHART_DIR, "values.schema.json"), "utf8"));
 const valuesFile = (name: string): Any => parseYaml(fs.readFileSync(path.join(MONITORING, name), "utf8"));

@@ -27,8 +27,18 @@ export const ALLOWANCES: Record<string, Allowances> = {
   flux2: { templateOnly: { "cli.resources": "templates/pre-install-job.yaml" } },
 };
 
+// A chart's values.yaml (argo-cd's is 4,000 lines) is parsed once per text and process; each caller gets its own copy.
+const parsed = new Map<string, { text: string; values: Values }>();
+
 export function chartValues(c: { chart: string; version: string }): Values {
-  return (parse(fs.readFileSync(path.join(chartDataDir(c), "values.yaml"), "utf8")) ?? {}) as Values;
+  const file = path.join(chartDataDir(c), "values.yaml");
+  const text = fs.readFileSync(file, "utf8");
+  let hit = parsed.get(file);
+  if (hit?.text !== text) {
+    hit = { text, values: (parse(text) ?? {}) as Values };
+    parsed.set(file, hit);
+  }
+  return structuredClone(hit.values);
 }
 
 /** Helm's merge of values over defaults: maps merge key by key, anything else replaces. */

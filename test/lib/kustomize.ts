@@ -9,6 +9,7 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import AdmZip from "adm-zip";
 import { parseAllDocuments } from "yaml";
+import { runCached, treeDigest } from "./run-cache";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const TOOLS_DIR = path.join(REPO_ROOT, ".tools");
@@ -139,20 +140,32 @@ export function parseYamlDocs(text: string, source = "<yaml>"): Record<string, u
   return out;
 }
 
-/** Runs `kubectl kustomize <dir>` (relative paths are resolved from the repo root) and parses the output. */
+const GITOPS_DIR = path.join(REPO_ROOT, "gitops");
+
+/**
+ * Runs `kubectl kustomize <dir>` (relative paths are resolved from the repo root) and parses the output. A
+ * directory of the repository's gitops/ tree, whose kustomizations reference nothing outside it, is rendered once
+ * per content of that tree in a test run (test/lib/run-cache.ts); any other directory every time.
+ */
 export function kubectlKustomize(dir: string): Record<string, unknown>[] {
   const { kubectl } = ensureTools();
   const abs = path.resolve(REPO_ROOT, dir);
-  let stdout: string;
-  try {
-    stdout = execFileSync(kubectl, ["kustomize", abs], {
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr?.trim() || e.message}`);
-  }
+  const render = () => {
+    try {
+      return execFileSync(kubectl, ["kustomize", abs], {
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr?.trim() || e.message}`);
+    }
+  };
+  const rel = path.relative(GITOPS_DIR, abs);
+  const inGitops = !rel.startsWith("..") && !path.isAbsolute(rel);
+  const stdout = inGitops
+    ? runCached("kustomize", JSON.stringify([kubectl, abs, treeDigest(GITOPS_DIR)]), render)
+    : render();
   return parseYamlDocs(stdout, `kubectl kustomize ${dir}`);
 }

@@ -16,8 +16,8 @@ export function chartDataDir(c: { chart: string; version: string }): string {
   return path.join(UPSTREAM_DIR, "charts", `${c.chart}-${c.version}`);
 }
 
-/** The directory, for one mocha run, in which test processes share the stack graphs they build. */
-export const GRAPHS_ENV = "GITOPS_PLATFORM_TEST_GRAPHS";
+/** The directory, for one mocha run, in which test processes share the stack graphs and renders they compute. */
+export { GRAPHS_ENV } from "./run-cache";
 
 export function inCI(): boolean {
   const ci = process.env.CI;

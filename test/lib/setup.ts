@@ -1,4 +1,4 @@
-// Mocha root plugin (.mocharc.json \`require\`), run once in the main process (also with --parallel) before any
+// Mocha root plugin (.mocharc.cjs `require`), run once in the main process (also with --parallel) before any
 // test file: fills the upstream-data cache from ../shared, says once why some tests will be pending, and gives the
 // run a directory in which parallel workers share the stack graphs they build (test/lib/harness.ts).
 import * as fs from "node:fs";
