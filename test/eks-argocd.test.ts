@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { resolveConfig } from "../config";
+import { ENGINES, HUB_ENGINES, resolveConfig } from "../config";
+import { ENGINE_DEFINITIONS } from "../engines";
 import {
   NOTIFICATIONS_CONFIG_MAP,
   NOTIFICATIONS_SECRET,
@@ -764,6 +765,15 @@ describe("eks-argocd engine: as the fleet hub", function () {
     hub = fleet.hub;
     spokes = fleet.spokes;
     docs = rendered(hub);
+  });
+
+  it("every engine config admits as a hub says how a spoke registers with it; Flux, which has no hub, does not", () => {
+    for (const engine of ENGINES)
+      assert.equal(
+        ENGINE_DEFINITIONS[engine].hub !== undefined,
+        (HUB_ENGINES as readonly string[]).includes(engine),
+        engine,
+      );
   });
 
   it("gives spokes the capability's role to admit, and runs no Argo CD of its own", () => {
