@@ -148,19 +148,7 @@ for (const stack of ["dev", "prod"] as const) {
 
     it("lets the cluster role (which creates Auto Mode's volumes) use the key through EC2 only, proven on key and role policy", async () => {
       const keyPolicy = json(s.one("aws:kms/key:Key").inputs.policy);
-      const clusterRole = `arn:aws:iam::${account}:role/platform-${stack}-cluster`;
-      const identity = json(s.one("aws:iam/rolePolicy:RolePolicy", "cluster-kms").inputs.policy);
-      const ask = (action: string, context: Record<string, string>) =>
-        simulateResourcePolicy(
-          keyPolicy,
-          {
-            principal: clusterRole,
-            action,
-            resource: s.outputs.kmsKeyArn as string,
-            context: { "aws:PrincipalArn": clusterRole, ...context },
-          },
-          [identity],
-        );
+      const ask = clusterKeyUse(s, stack);
       const ec2 = { "kms:ViaService": "ec2.eu-west-1.amazonaws.com" };
       assert.equal(await ask("kms:GenerateDataKeyWithoutPlaintext", ec2), "Allowed");
       assert.equal(await ask("kms:ReEncryptFrom", ec2), "Allowed");
@@ -179,23 +167,28 @@ for (const stack of ["dev", "prod"] as const) {
   });
 }
 
+/** The IAM simulator's answer to the cluster role using the platform key, key policy and role policy together. */
+function clusterKeyUse(s: Stack, stack: string) {
+  const account = (s.outputs.kmsKeyArn as string).split(":")[4];
+  const clusterRole = `arn:aws:iam::${account}:role/platform-${stack}-cluster`;
+  const keyPolicy = json(s.one("aws:kms/key:Key").inputs.policy);
+  const identity = json(s.one("aws:iam/rolePolicy:RolePolicy", "cluster-kms").inputs.policy);
+  return (action: string, context: Record<string, string>) =>
+    simulateResourcePolicy(
+      keyPolicy,
+      {
+        principal: clusterRole,
+        action,
+        resource: s.outputs.kmsKeyArn as string,
+        context: { "aws:PrincipalArn": clusterRole, ...context },
+      },
+      [identity],
+    );
+}
+
 describe("node groups: the key policy gives EBS volume use to Auto Scaling, not to the cluster role", () => {
   it("denies the cluster role grants and data keys through EC2", async () => {
-    const s = await buildStack("dev");
-    const account = (s.outputs.kmsKeyArn as string).split(":")[4];
-    const clusterRole = `arn:aws:iam::${account}:role/platform-dev-cluster`;
-    const identity = json(s.one("aws:iam/rolePolicy:RolePolicy", "cluster-kms").inputs.policy);
-    const ask = (action: string, context: Record<string, string>) =>
-      simulateResourcePolicy(
-        json(s.one("aws:kms/key:Key").inputs.policy),
-        {
-          principal: clusterRole,
-          action,
-          resource: s.outputs.kmsKeyArn as string,
-          context: { "aws:PrincipalArn": clusterRole, ...context },
-        },
-        [identity],
-      );
+    const ask = clusterKeyUse(await buildStack("dev"), "dev");
     const ec2 = { "kms:ViaService": "ec2.eu-west-1.amazonaws.com" };
     assert.equal(await ask("kms:GenerateDataKeyWithoutPlaintext", ec2), "ImplicitlyDenied");
     assert.equal(

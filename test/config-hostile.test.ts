@@ -5,20 +5,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { resolveStackConfig } from "../config";
+import { DEFAULTS, resolveStackConfig } from "../config";
 import { readStackFile } from "../config/stackFile";
 import { loadStackConfig, withOverrides } from "../scripts/engine";
 import { stackProblems } from "./lib/config";
 
 const DEPLOYER = "arn:aws:iam::111122223333:role/gitops-platform-deploy-dev";
-const group = {
-  instanceTypes: ["t3.large"],
-  capacityType: "SPOT",
-  minSize: 2,
-  desiredSize: 2,
-  maxSize: 4,
-  diskSizeGiB: 40,
-};
+/** A valid node group: dev's default. */
+const group = DEFAULTS.dev.nodeGroups.system;
 const window = (w: Record<string, unknown>) => ({
   "gitops-platform:gitops": { sync: { automated: true, windows: [w] } },
 });
