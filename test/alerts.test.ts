@@ -12,7 +12,7 @@ import { notificationsValues, SILENCE_ANNOTATION, TRIGGERS } from "../components
 import { DRIFT_MESSAGE_RE, FAILURE_SOURCES } from "../components/alerts/flux";
 import { CHARTS } from "../pins";
 import { chartValues, unknownValueKeys } from "./lib/chart-values";
-import { needsTools, needsUpstream } from "./lib/prerequisites";
+import { describeNeeds } from "./lib/prerequisites";
 import { configProblems, stackRaw } from "./lib/config";
 import { assertValidCustomResource } from "./lib/crd";
 import { evaluate, triggered } from "./lib/expr";
@@ -199,11 +199,7 @@ describe("alerts: the trigger conditions, evaluated on sample Application states
   });
 });
 
-describe("alerts: Argo CD", () => {
-  before(function () {
-    needsTools(this);
-    needsUpstream(this);
-  });
+describeNeeds(["tools", "upstream"], "alerts: Argo CD", () => {
   let dev: Stack;
   let prod: Stack;
   let plain: Stack;
@@ -315,7 +311,7 @@ describe("alerts: Argo CD", () => {
   });
 
   describe("templates rendered by Go text/template on sample data", () => {
-    // Read when a test runs: describe time is before the suite's needsUpstream hook.
+    // Read when a test runs, not when the suite is declared.
     const chartDomain = () => (chartValues(CHARTS.argoCd).global as Obj).domain;
     /** The variables the controller gives a template: the cm's context (chart default URL when unset) and app. */
     const vars = (n: Obj, app: Obj) => ({
@@ -396,11 +392,7 @@ describe("alerts: Argo CD", () => {
   });
 });
 
-describe("alerts: Flux", () => {
-  before(function () {
-    needsTools(this);
-    needsUpstream(this);
-  });
+describeNeeds(["tools", "upstream"], "alerts: Flux", () => {
   let dev: Stack;
   let prod: Stack;
   before(async () => {
@@ -503,11 +495,7 @@ describe("alerts: Flux", () => {
   });
 });
 
-describe("alerts: HelmRelease drift detection in the GitOps template", () => {
-  before(function () {
-    needsTools(this);
-    needsUpstream(this);
-  });
+describeNeeds(["tools", "upstream"], "alerts: HelmRelease drift detection in the GitOps template", () => {
   /**
    * The paths a Flux Kustomization may read: a bridge switch in the path (`enabled-${enable_...}`, substituted
    * by the root's postBuild) gives one path per value, and both must be covered.

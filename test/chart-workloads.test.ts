@@ -16,7 +16,7 @@ import {
 import { chartDefaults, declares, mergeValues, valueAt } from "./lib/charts";
 import { buildStack, type Stack } from "./lib/harness";
 import { renderBootstrap } from "./lib/render";
-import { needsUpstream } from "./lib/prerequisites";
+import { describeNeeds } from "./lib/prerequisites";
 
 type Obj = Record<string, any>;
 
@@ -59,107 +59,112 @@ const variants: Array<{ stack: string; engine: "argocd" | "flux"; compute?: "aut
 ];
 
 for (const v of variants) {
-  describe(`Charts as installed: ${v.stack} with ${v.engine}${v.compute ? ` on ${v.compute}` : ""}`, () => {
-    let s: Stack;
-    const charts: InstalledChart[] = [v.engine === "argocd" ? "argoCd" : "flux", "externalSecrets"];
-    /** The values the program passes to a chart, and those merged over the chart's defaults as Helm renders. */
-    const values = (chart: InstalledChart) => {
-      const found = s
-        .ofType("kubernetes:helm.sh/v3:Release")
-        .filter((r) => r.inputs.chart === CHARTS[chart].chart);
-      assert.equal(found.length, 1, CHARTS[chart].chart);
-      const ours = found[0].inputs.values as Obj;
-      return { ours, merged: mergeValues(chartDefaults(chart), ours) as Obj };
-    };
-    before(async function () {
-      needsUpstream(this);
-      s = await buildStack(v.stack, modeOverrides({ engine: v.engine, compute: v.compute }));
-    });
-
-    it("sets requests on every container the charts run, init containers and hooks included", () => {
-      const missing: string[] = [];
-      for (const chart of charts) {
-        const { merged } = values(chart);
-        for (const c of CONTAINERS[chart].filter((c) => active(merged, c.when))) {
-          const requests = (valueAt(merged, c.resources) as Obj | undefined)?.requests;
-          if (!requests?.cpu || !requests?.memory) missing.push(`${chart}: ${c.container} (${c.resources})`);
-        }
-        for (const dep of DISABLED_DEPENDENCIES[chart])
-          assert.ok(!valueAt(merged, dep), `${chart}: ${dep} has no container table`);
-      }
-      assert.deepEqual(missing, []);
-    });
-
-    it("gives every workload with more than one replica a PodDisruptionBudget, and none to a single replica", () => {
-      const wrong: string[] = [];
-      for (const chart of charts) {
-        const { merged } = values(chart);
-        for (const w of WORKLOADS[chart].filter((w) => active(merged, w.when))) {
-          const replicas = typeof w.replicas === "number" ? w.replicas : Number(valueAt(merged, w.replicas));
-          assert.ok(replicas >= 1, `${w.workload}: replicas ${replicas}`);
-          const pdb = budgetOf(merged, w.pdb);
-          if (replicas > 1 && !pdb) wrong.push(`${w.workload}: ${replicas} replicas, no budget`);
-          if (replicas === 1 && pdb) wrong.push(`${w.workload}: a budget on one replica blocks every drain`);
-          if (pdb) {
-            const limits = [pdb.minAvailable, pdb.maxUnavailable].filter((x) => x !== undefined && x !== "");
-            assert.equal(limits.length, 1, `${w.workload}: exactly one of minAvailable, maxUnavailable`);
-          }
-        }
-      }
-      assert.deepEqual(wrong, []);
-    });
-
-    if (v.stack === "prod" && v.engine === "argocd")
-      it("runs prod's Argo CD redis and haproxy as three replicas each, under a budget that keeps sentinel quorum", () => {
-        const { merged } = values("argoCd");
-        assert.equal(merged["redis-ha"].enabled, true);
-        for (const p of ["redis-ha.podDisruptionBudget", "redis-ha.haproxy.podDisruptionBudget"])
-          assert.deepEqual(valueAt(merged, p), { maxUnavailable: 1 }, p);
+  describeNeeds(
+    ["upstream"],
+    `Charts as installed: ${v.stack} with ${v.engine}${v.compute ? ` on ${v.compute}` : ""}`,
+    () => {
+      let s: Stack;
+      const charts: InstalledChart[] = [v.engine === "argocd" ? "argoCd" : "flux", "externalSecrets"];
+      /** The values the program passes to a chart, and those merged over the chart's defaults as Helm renders. */
+      const values = (chart: InstalledChart) => {
+        const found = s
+          .ofType("kubernetes:helm.sh/v3:Release")
+          .filter((r) => r.inputs.chart === CHARTS[chart].chart);
+        assert.equal(found.length, 1, CHARTS[chart].chart);
+        const ours = found[0].inputs.values as Obj;
+        return { ours, merged: mergeValues(chartDefaults(chart), ours) as Obj };
+      };
+      before(async () => {
+        s = await buildStack(v.stack, modeOverrides({ engine: v.engine, compute: v.compute }));
       });
 
-    it("keeps every CRD its charts install when the release is uninstalled or replaced", () => {
-      for (const chart of charts) {
-        const { ours } = values(chart);
-        for (const [p, expected] of Object.entries(KEEP_CRDS[chart]))
-          assert.deepEqual(valueAt(ours, p), expected, `${chart}: ${p}`);
-      }
-    });
+      it("sets requests on every container the charts run, init containers and hooks included", () => {
+        const missing: string[] = [];
+        for (const chart of charts) {
+          const { merged } = values(chart);
+          for (const c of CONTAINERS[chart].filter((c) => active(merged, c.when))) {
+            const requests = (valueAt(merged, c.resources) as Obj | undefined)?.requests;
+            if (!requests?.cpu || !requests?.memory)
+              missing.push(`${chart}: ${c.container} (${c.resources})`);
+          }
+          for (const dep of DISABLED_DEPENDENCIES[chart])
+            assert.ok(!valueAt(merged, dep), `${chart}: ${dep} has no container table`);
+        }
+        assert.deepEqual(missing, []);
+      });
 
-    it("enforces network policies in the VPC CNI and renders, per chart, the policies chosen on purpose", () => {
-      const cni = s.ofType("aws:eks/addon:Addon").filter((a) => a.inputs.addonName === "vpc-cni");
-      if (cni.length > 0) {
-        assert.equal(
-          JSON.parse(String(cni[0].inputs.configurationValues ?? "{}")).enableNetworkPolicy,
-          "true",
-          "the network policy agent enforces nothing unless the add-on enables it",
-        );
-      } else {
-        // Auto Mode runs the CNI itself: its network policy controller is switched on by a ConfigMap.
-        const objects = renderBootstrap(s.one("kubernetes:helm.sh/v3:Release", "auto-mode"));
-        const switches = objects.filter(
-          (o: Obj) => o.kind === "ConfigMap" && o.metadata.name === "amazon-vpc-cni",
-        ) as Obj[];
-        assert.equal(switches.length, 1, "Auto Mode: no kube-system/amazon-vpc-cni ConfigMap");
-        assert.equal(switches[0].metadata.namespace, "kube-system");
-        assert.deepEqual(switches[0].data, { "enable-network-policy-controller": "true" });
-      }
-      for (const chart of charts) {
-        const { ours, merged } = values(chart);
-        for (const np of NETWORK_POLICIES[chart].filter((np) => active(merged, np.when)))
+      it("gives every workload with more than one replica a PodDisruptionBudget, and none to a single replica", () => {
+        const wrong: string[] = [];
+        for (const chart of charts) {
+          const { merged } = values(chart);
+          for (const w of WORKLOADS[chart].filter((w) => active(merged, w.when))) {
+            const replicas =
+              typeof w.replicas === "number" ? w.replicas : Number(valueAt(merged, w.replicas));
+            assert.ok(replicas >= 1, `${w.workload}: replicas ${replicas}`);
+            const pdb = budgetOf(merged, w.pdb);
+            if (replicas > 1 && !pdb) wrong.push(`${w.workload}: ${replicas} replicas, no budget`);
+            if (replicas === 1 && pdb)
+              wrong.push(`${w.workload}: a budget on one replica blocks every drain`);
+            if (pdb) {
+              const limits = [pdb.minAvailable, pdb.maxUnavailable].filter(
+                (x) => x !== undefined && x !== "",
+              );
+              assert.equal(limits.length, 1, `${w.workload}: exactly one of minAvailable, maxUnavailable`);
+            }
+          }
+        }
+        assert.deepEqual(wrong, []);
+      });
+
+      if (v.stack === "prod" && v.engine === "argocd")
+        it("runs prod's Argo CD redis and haproxy as three replicas each, under a budget that keeps sentinel quorum", () => {
+          const { merged } = values("argoCd");
+          assert.equal(merged["redis-ha"].enabled, true);
+          for (const p of ["redis-ha.podDisruptionBudget", "redis-ha.haproxy.podDisruptionBudget"])
+            assert.deepEqual(valueAt(merged, p), { maxUnavailable: 1 }, p);
+        });
+
+      it("keeps every CRD its charts install when the release is uninstalled or replaced", () => {
+        for (const chart of charts) {
+          const { ours } = values(chart);
+          for (const [p, expected] of Object.entries(KEEP_CRDS[chart]))
+            assert.deepEqual(valueAt(ours, p), expected, `${chart}: ${p}`);
+        }
+      });
+
+      it("enforces network policies in the VPC CNI and renders, per chart, the policies chosen on purpose", () => {
+        const cni = s.ofType("aws:eks/addon:Addon").filter((a) => a.inputs.addonName === "vpc-cni");
+        if (cni.length > 0) {
           assert.equal(
-            valueAt(ours, np.path),
-            np.is,
-            `${chart}: ${np.path} (set by the program, not by default)`,
+            JSON.parse(String(cni[0].inputs.configurationValues ?? "{}")).enableNetworkPolicy,
+            "true",
+            "the network policy agent enforces nothing unless the add-on enables it",
           );
-      }
-    });
-  });
+        } else {
+          // Auto Mode runs the CNI itself: its network policy controller is switched on by a ConfigMap.
+          const objects = renderBootstrap(s.one("kubernetes:helm.sh/v3:Release", "auto-mode"));
+          const switches = objects.filter(
+            (o: Obj) => o.kind === "ConfigMap" && o.metadata.name === "amazon-vpc-cni",
+          ) as Obj[];
+          assert.equal(switches.length, 1, "Auto Mode: no kube-system/amazon-vpc-cni ConfigMap");
+          assert.equal(switches[0].metadata.namespace, "kube-system");
+          assert.deepEqual(switches[0].data, { "enable-network-policy-controller": "true" });
+        }
+        for (const chart of charts) {
+          const { ours, merged } = values(chart);
+          for (const np of NETWORK_POLICIES[chart].filter((np) => active(merged, np.when)))
+            assert.equal(
+              valueAt(ours, np.path),
+              np.is,
+              `${chart}: ${np.path} (set by the program, not by default)`,
+            );
+        }
+      });
+    },
+  );
 }
 
-describe("Charts as installed: the tables match the pinned charts", () => {
-  before(function () {
-    needsUpstream(this);
-  });
+describeNeeds(["upstream"], "Charts as installed: the tables match the pinned charts", () => {
   const charts = Object.keys(CONTAINERS) as InstalledChart[];
 
   it("every value path the tables and checks name is declared in the pinned chart's values.yaml", () => {

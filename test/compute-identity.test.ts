@@ -8,7 +8,7 @@ import { configProblems, stackRaw } from "./lib/config";
 import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
 import { validateBuiltinObject } from "./lib/k8s-schema";
-import { needsTools } from "./lib/prerequisites";
+import { itNeeds } from "./lib/prerequisites";
 import { renderBootstrap } from "./lib/render";
 
 type Any = any;
@@ -109,42 +109,45 @@ for (const stack of ["dev", "prod"] as const) {
       assert.equal(labels.enable_aws_load_balancer_controller, "false");
     });
 
-    it("adds what Auto Mode does not create: an encrypted default gp3 StorageClass, an ALB IngressClass, and spot only in dev", function () {
-      needsTools(this);
-      const release = s.one(RELEASE, "auto-mode");
-      const objects = renderBootstrap(release) as Any[];
-      const byKind = (k: string) => objects.filter((o) => o.kind === k);
-      const [sc] = byKind("StorageClass");
-      assert.equal(sc.provisioner, "ebs.csi.eks.amazonaws.com");
-      assert.deepEqual(sc.parameters, { type: "gp3", encrypted: "true", kmsKeyId: s.outputs.kmsKeyArn });
-      assert.equal(sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
-      const [ic] = byKind("IngressClass");
-      assert.equal(ic.spec.controller, "eks.amazonaws.com/alb");
-      const [params] = byKind("IngressClassParams");
-      assert.equal(params.apiVersion, "eks.amazonaws.com/v1");
-      assert.deepEqual(ic.spec.parameters, {
-        apiGroup: "eks.amazonaws.com",
-        kind: "IngressClassParams",
-        name: params.metadata.name,
-      });
-      for (const o of [sc, ic]) assert.deepEqual(validateBuiltinObject(o).errors, [], o.kind);
-      const pools = byKind("NodePool");
-      if (stack === "dev") {
-        assert.equal(pools.length, 1);
-        assert.equal(pools[0].apiVersion, "karpenter.sh/v1");
-        assert.deepEqual(pools[0].spec.template.spec.nodeClassRef, {
-          group: "eks.amazonaws.com",
-          kind: "NodeClass",
-          name: "default",
+    itNeeds(
+      ["tools"],
+      "adds what Auto Mode does not create: an encrypted default gp3 StorageClass, an ALB IngressClass, and spot only in dev",
+      function () {
+        const release = s.one(RELEASE, "auto-mode");
+        const objects = renderBootstrap(release) as Any[];
+        const byKind = (k: string) => objects.filter((o) => o.kind === k);
+        const [sc] = byKind("StorageClass");
+        assert.equal(sc.provisioner, "ebs.csi.eks.amazonaws.com");
+        assert.deepEqual(sc.parameters, { type: "gp3", encrypted: "true", kmsKeyId: s.outputs.kmsKeyArn });
+        assert.equal(sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
+        const [ic] = byKind("IngressClass");
+        assert.equal(ic.spec.controller, "eks.amazonaws.com/alb");
+        const [params] = byKind("IngressClassParams");
+        assert.equal(params.apiVersion, "eks.amazonaws.com/v1");
+        assert.deepEqual(ic.spec.parameters, {
+          apiGroup: "eks.amazonaws.com",
+          kind: "IngressClassParams",
+          name: params.metadata.name,
         });
-        const capacity = pools[0].spec.template.spec.requirements.find(
-          (r: Any) => r.key === "karpenter.sh/capacity-type",
-        );
-        assert.deepEqual(capacity.values, ["spot", "on-demand"]);
-      } else {
-        assert.equal(pools.length, 0, "prod admits no spot capacity");
-      }
-    });
+        for (const o of [sc, ic]) assert.deepEqual(validateBuiltinObject(o).errors, [], o.kind);
+        const pools = byKind("NodePool");
+        if (stack === "dev") {
+          assert.equal(pools.length, 1);
+          assert.equal(pools[0].apiVersion, "karpenter.sh/v1");
+          assert.deepEqual(pools[0].spec.template.spec.nodeClassRef, {
+            group: "eks.amazonaws.com",
+            kind: "NodeClass",
+            name: "default",
+          });
+          const capacity = pools[0].spec.template.spec.requirements.find(
+            (r: Any) => r.key === "karpenter.sh/capacity-type",
+          );
+          assert.deepEqual(capacity.values, ["spot", "on-demand"]);
+        } else {
+          assert.equal(pools.length, 0, "prod admits no spot capacity");
+        }
+      },
+    );
 
     it("lets the cluster role (which creates Auto Mode's volumes) use the key through EC2 only, proven on key and role policy", async () => {
       const keyPolicy = json(s.one("aws:kms/key:Key").inputs.policy);
@@ -367,37 +370,43 @@ for (const compute of ["nodeGroups", "autoMode"] as const) {
       assert.equal(await decide("podinfo"), "ImplicitlyDenied");
     });
 
-    it("ESO uses the controller's own identity: stores without auth, no service-account annotation, no token Role", function () {
-      needsTools(this);
-      const stores = renderBootstrap(s.one(RELEASE, "external-secrets-stores")) as Any[];
-      assert.equal(stores.length, 2);
-      for (const st of stores) assert.equal(st.spec.provider.aws.auth, undefined, st.metadata.name);
-      assert.equal(s.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").length, 0);
-      const eso = s.ofType(RELEASE).find((r) => r.inputs.chart === "external-secrets") as CapturedResource;
-      assert.deepEqual((eso.inputs.values as Any).serviceAccount.annotations, {});
-    });
+    itNeeds(
+      ["tools"],
+      "ESO uses the controller's own identity: stores without auth, no service-account annotation, no token Role",
+      function () {
+        const stores = renderBootstrap(s.one(RELEASE, "external-secrets-stores")) as Any[];
+        assert.equal(stores.length, 2);
+        for (const st of stores) assert.equal(st.spec.provider.aws.auth, undefined, st.metadata.name);
+        assert.equal(s.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").length, 0);
+        const eso = s.ofType(RELEASE).find((r) => r.inputs.chart === "external-secrets") as CapturedResource;
+        assert.deepEqual((eso.inputs.values as Any).serviceAccount.annotations, {});
+      },
+    );
   });
 }
 
 describe("identity irsa and Flux SOPS", function () {
   this.timeout(60_000);
-  it("IRSA keeps JWT auth and the token Role; with Pod Identity, Flux's SOPS role stays on IRSA", async function () {
-    needsTools(this);
-    const irsa = await buildStack("dev");
-    const stores = renderBootstrap(irsa.one(RELEASE, "external-secrets-stores")) as Any[];
-    for (const st of stores) assert.ok(st.spec.provider.aws.auth.jwt, st.metadata.name);
-    const bridge = (irsa.one("kubernetes:core/v1:Secret", "in-cluster").inputs.metadata as Any).annotations;
-    assert.equal(bridge.aws_load_balancer_controller_role_annotation, "eks.amazonaws.com/role-arn");
-    assert.equal(irsa.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").length, 1);
+  itNeeds(
+    ["tools"],
+    "IRSA keeps JWT auth and the token Role; with Pod Identity, Flux's SOPS role stays on IRSA",
+    async function () {
+      const irsa = await buildStack("dev");
+      const stores = renderBootstrap(irsa.one(RELEASE, "external-secrets-stores")) as Any[];
+      for (const st of stores) assert.ok(st.spec.provider.aws.auth.jwt, st.metadata.name);
+      const bridge = (irsa.one("kubernetes:core/v1:Secret", "in-cluster").inputs.metadata as Any).annotations;
+      assert.equal(bridge.aws_load_balancer_controller_role_annotation, "eks.amazonaws.com/role-arn");
+      assert.equal(irsa.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").length, 1);
 
-    const flux = await build("dev", { compute: "autoMode", identity: "podIdentity", engine: "flux" });
-    const sops = role(flux, "platform-dev-flux-sops");
-    const trust = json(sops.inputs.assumeRolePolicy).Statement[0];
-    assert.equal(trust.Action, "sts:AssumeRoleWithWebIdentity");
-    assert.equal(flux.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider").length, 1);
-    const eso = json(role(flux, "platform-dev-external-secrets").inputs.assumeRolePolicy).Statement[0];
-    assert.deepEqual(eso.Principal, { Service: "pods.eks.amazonaws.com" });
-  });
+      const flux = await build("dev", { compute: "autoMode", identity: "podIdentity", engine: "flux" });
+      const sops = role(flux, "platform-dev-flux-sops");
+      const trust = json(sops.inputs.assumeRolePolicy).Statement[0];
+      assert.equal(trust.Action, "sts:AssumeRoleWithWebIdentity");
+      assert.equal(flux.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider").length, 1);
+      const eso = json(role(flux, "platform-dev-external-secrets").inputs.assumeRolePolicy).Statement[0];
+      assert.deepEqual(eso.Principal, { Service: "pods.eks.amazonaws.com" });
+    },
+  );
 });
 
 describe("compute and identity: config", () => {

@@ -22,7 +22,7 @@ import { buildFleet, buildStack, type CapturedResource, type Stack } from "./lib
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
 import { kubectlKustomize } from "./lib/kustomize";
 import { renderBootstrap } from "./lib/render";
-import { needsTools, needsUpstream } from "./lib/prerequisites";
+import { itNeeds } from "./lib/prerequisites";
 import { generateApplications } from "./lib/appset";
 import { asServer } from "../scripts/fleet-plan";
 import type { FleetHubOutputs } from "../components/fleet";
@@ -167,16 +167,19 @@ for (const stack of ["dev", "prod"] as const) {
       );
     });
 
-    it("renders an AppProject and root Application valid against the pinned Argo CD CRDs", function () {
-      needsUpstream(this);
-      const custom = docs.filter((d) => d.apiVersion.includes("/"));
-      assert.deepEqual(custom.map((d) => d.kind).sort(), [
-        "AppProject",
-        "Application",
-        ...(prod ? ["ExternalSecret"] : []),
-      ]);
-      for (const d of custom) assertValidCustomResource(d);
-    });
+    itNeeds(
+      ["upstream"],
+      "renders an AppProject and root Application valid against the pinned Argo CD CRDs",
+      function () {
+        const custom = docs.filter((d) => d.apiVersion.includes("/"));
+        assert.deepEqual(custom.map((d) => d.kind).sort(), [
+          "AppProject",
+          "Application",
+          ...(prod ? ["ExternalSecret"] : []),
+        ]);
+        for (const d of custom) assertValidCustomResource(d);
+      },
+    );
 
     it("restricts the project to the repository and this cluster by ARN, reading Applications from argocd only", () => {
       const project = find(docs, "AppProject", "platform");
@@ -855,8 +858,7 @@ describe("eks-argocd engine: as the fleet hub", function () {
     assert.equal(cm.metadata.labels["notifications.example.com/opt-in"], "true");
   });
 
-  it("renders its root objects valid against the pinned Argo CD CRDs", function () {
-    needsUpstream(this);
+  itNeeds(["upstream"], "renders its root objects valid against the pinned Argo CD CRDs", function () {
     const custom = docs.filter((d) => d.apiVersion.startsWith("argoproj.io/"));
     assert.equal(custom.length, 5, "platform, dev, staging, prod projects and the root app");
     for (const d of custom) assertValidCustomResource(d);
@@ -919,25 +921,30 @@ describe("eks-argocd engine: as the fleet hub", function () {
     });
   }
 
-  it("generates each spoke its Applications in its environment's project, which admits it (Go templates, missingkey=error)", function () {
-    needsTools(this);
-    const secrets = [
-      find(docs, "Secret", "in-cluster") as Parameters<typeof generateApplications>[1][number],
-      ...spokes.map((s) => asServer(s.one(SECRET, "fleet-cluster"), s.one(SECRET_PATCH, "fleet-selection"))),
-    ];
-    const appsets = kubectlKustomize(path.join(ROOT, "gitops", "clusters", "hub", "argocd")) as Obj[];
-    const applications = appsets.flatMap((a) => generateApplications(a as never, secrets)) as Obj[];
-    assert.equal(applications.length, 12, "six per spoke, none for the hub");
-    // Generated Applications live in their ApplicationSet's namespace: the projects' only source namespace.
-    assert.deepEqual([...new Set(appsets.map((a) => a.metadata.namespace))], ["argocd"]);
-    for (const a of applications) {
-      const spoke = spokes.find((s) => s.outputs.clusterName === a.spec.destination.name);
-      assert.ok(spoke, `${a.metadata.name}: a registered spoke`);
-      assert.equal(a.spec.project, spoke.outputs.environment);
-      const project = find(docs, "AppProject", a.spec.project);
-      assert.ok(project.spec.destinations.some((d: Obj) => d.name === a.spec.destination.name));
-    }
-  });
+  itNeeds(
+    ["tools"],
+    "generates each spoke its Applications in its environment's project, which admits it (Go templates, missingkey=error)",
+    function () {
+      const secrets = [
+        find(docs, "Secret", "in-cluster") as Parameters<typeof generateApplications>[1][number],
+        ...spokes.map((s) =>
+          asServer(s.one(SECRET, "fleet-cluster"), s.one(SECRET_PATCH, "fleet-selection")),
+        ),
+      ];
+      const appsets = kubectlKustomize(path.join(ROOT, "gitops", "clusters", "hub", "argocd")) as Obj[];
+      const applications = appsets.flatMap((a) => generateApplications(a as never, secrets)) as Obj[];
+      assert.equal(applications.length, 12, "six per spoke, none for the hub");
+      // Generated Applications live in their ApplicationSet's namespace: the projects' only source namespace.
+      assert.deepEqual([...new Set(appsets.map((a) => a.metadata.namespace))], ["argocd"]);
+      for (const a of applications) {
+        const spoke = spokes.find((s) => s.outputs.clusterName === a.spec.destination.name);
+        assert.ok(spoke, `${a.metadata.name}: a registered spoke`);
+        assert.equal(a.spec.project, spoke.outputs.environment);
+        const project = find(docs, "AppProject", a.spec.project);
+        assert.ok(project.spec.destinations.some((d: Obj) => d.name === a.spec.destination.name));
+      }
+    },
+  );
 
   it("passes the policy pack: hub and spokes", () => {
     for (const s of [hub, ...spokes])

@@ -8,7 +8,7 @@ import { CHARTS } from "../pins";
 import { assertValidCustomResource } from "./lib/crd";
 import { buildStack, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
-import { chartDataDir, needsTools, needsUpstream } from "./lib/prerequisites";
+import { chartDataDir, itNeeds } from "./lib/prerequisites";
 import { renderBootstrap } from "./lib/render";
 
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as object;
@@ -43,8 +43,7 @@ for (const stackName of ["dev", "prod"] as const) {
       assert.ok(Number(r.inputs.timeout) > 0);
     });
 
-    it("passes Helm values that the chart's own values.schema.json accepts", function () {
-      needsUpstream(this);
+    itNeeds(["upstream"], "passes Helm values that the chart's own values.schema.json accepts", function () {
       const schema = JSON.parse(
         fs.readFileSync(path.join(chartDataDir(CHARTS.externalSecrets), "values.schema.json"), "utf8"),
       );
@@ -87,29 +86,31 @@ for (const stackName of ["dev", "prod"] as const) {
       }
     });
 
-    it("renders two ClusterSecretStores (real helm template) that validate strictly against the ESO CRDs", function () {
-      needsTools(this);
-      needsUpstream(this);
-      const docs = renderBootstrap(storesRelease());
-      assert.deepEqual(
-        docs.map((d) => `${d.kind}/${(d.metadata as { name: string }).name}`),
-        ["ClusterSecretStore/aws-secrets-manager", "ClusterSecretStore/aws-parameter-store"],
-      );
-      for (const doc of docs) {
-        assertValidCustomResource(doc);
-        const spec = doc.spec as Record<string, any>;
-        assert.deepEqual(spec.provider.aws.auth, {
-          jwt: { serviceAccountRef: { name: "external-secrets", namespace: "external-secrets" } },
-        });
-        // The stack files let the example app (podinfo) use the stores too.
-        assert.deepEqual(spec.conditions, [
-          { namespaces: ["argocd", "flux-system", "external-secrets", "podinfo"] },
-        ]);
-      }
-      const misspelt = structuredClone(docs[0]) as Record<string, any>;
-      misspelt.spec.conditionz = misspelt.spec.conditions;
-      assert.throws(() => assertValidCustomResource(misspelt), /conditionz/);
-    });
+    itNeeds(
+      ["tools", "upstream"],
+      "renders two ClusterSecretStores (real helm template) that validate strictly against the ESO CRDs",
+      function () {
+        const docs = renderBootstrap(storesRelease());
+        assert.deepEqual(
+          docs.map((d) => `${d.kind}/${(d.metadata as { name: string }).name}`),
+          ["ClusterSecretStore/aws-secrets-manager", "ClusterSecretStore/aws-parameter-store"],
+        );
+        for (const doc of docs) {
+          assertValidCustomResource(doc);
+          const spec = doc.spec as Record<string, any>;
+          assert.deepEqual(spec.provider.aws.auth, {
+            jwt: { serviceAccountRef: { name: "external-secrets", namespace: "external-secrets" } },
+          });
+          // The stack files let the example app (podinfo) use the stores too.
+          assert.deepEqual(spec.conditions, [
+            { namespaces: ["argocd", "flux-system", "external-secrets", "podinfo"] },
+          ]);
+        }
+        const misspelt = structuredClone(docs[0]) as Record<string, any>;
+        misspelt.spec.conditionz = misspelt.spec.conditions;
+        assert.throws(() => assertValidCustomResource(misspelt), /conditionz/);
+      },
+    );
 
     it("orders stores after the operator, and the operator after the nodes", () => {
       assert.ok(s.dependsOn(storesRelease(), esoRelease()));

@@ -17,7 +17,7 @@ import { assertValidCustomResource } from "./lib/crd";
 import { buildFleet, buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateResourcePolicy } from "./lib/iam";
 import { kubectlKustomize } from "./lib/kustomize";
-import { chartDataDir, needsTools, needsUpstream } from "./lib/prerequisites";
+import { chartDataDir, describeNeeds, itNeeds } from "./lib/prerequisites";
 import { CHARTS } from "../pins";
 import { renderBootstrap } from "./lib/render";
 
@@ -85,53 +85,57 @@ describe("fleet: hub and spokes offline", function () {
       assert.match(v.configs.cm["oidc.config"], /clientSecret: \$argocd-oidc:clientSecret/);
     });
 
-    it("gives exactly the controller and server the Argo CD role through Pod Identity (IAM simulator)", async function () {
-      needsUpstream(this);
-      const roleArn = hubOutputs(hub).argocdRoleArn;
-      const associations = hub
-        .ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-        .filter((a) => a.inputs.roleArn === roleArn);
-      assert.deepEqual(associations.map((a) => [a.inputs.namespace, a.inputs.serviceAccount]).sort(), [
-        ["argocd", "argocd-application-controller"],
-        ["argocd", "argocd-server"],
-      ]);
-      const release = hub.ofType(RELEASE).find((r) => r.inputs.chart === "argo-cd") as CapturedResource;
-      for (const a of associations) assert.ok(hub.dependsOn(release, a), "pods start once they get the role");
-      // The chart's own names (values.yaml), which the associations and the trust policy name.
-      const chart = fs.readFileSync(path.join(chartDataDir(CHARTS.argoCd), "values.yaml"), "utf8");
-      assert.match(chart, /name: argocd-application-controller\n/);
-      assert.match(chart, /name: argocd-server\n/);
-      const role = hub
-        .ofType("aws:iam/role:Role")
-        .find((r) => r.inputs.name === "platform-hub-argocd") as Any;
-      const assume = (namespace: string, serviceAccount: string) =>
-        simulateResourcePolicy(JSON.parse(role.inputs.assumeRolePolicy), {
-          principal: "pods.eks.amazonaws.com",
-          action: "sts:AssumeRole",
-          resource: roleArn,
-          context: {
-            "aws:SourceAccount": "777788889999",
-            "aws:SourceArn": "arn:aws:eks:eu-west-1:777788889999:cluster/platform-hub",
-            "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:777788889999:cluster/platform-hub",
-            "aws:RequestTag/kubernetes-namespace": namespace,
-            "aws:RequestTag/kubernetes-service-account": serviceAccount,
-          },
-        });
-      assert.equal(await assume("argocd", "argocd-application-controller"), "Allowed");
-      assert.equal(await assume("argocd", "argocd-server"), "Allowed");
-      assert.equal(await assume("argocd", "argocd-repo-server"), "ImplicitlyDenied");
-      assert.equal(await assume("podinfo", "argocd-server"), "ImplicitlyDenied");
-      const clusterRole = hub
-        .ofType("gitops-platform:index:PodIdentityRole")
-        .find((r) => r.name === "argocd-clusters");
-      assert.ok(clusterRole);
-      assert.equal(
-        hub.resources.filter((r) => r.parent === clusterRole.urn && r.type.startsWith("aws:iam/rolePolicy"))
-          .length,
-        0,
-        "no permissions: a token for a spoke is a presigned GetCallerIdentity",
-      );
-    });
+    itNeeds(
+      ["upstream"],
+      "gives exactly the controller and server the Argo CD role through Pod Identity (IAM simulator)",
+      async function () {
+        const roleArn = hubOutputs(hub).argocdRoleArn;
+        const associations = hub
+          .ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+          .filter((a) => a.inputs.roleArn === roleArn);
+        assert.deepEqual(associations.map((a) => [a.inputs.namespace, a.inputs.serviceAccount]).sort(), [
+          ["argocd", "argocd-application-controller"],
+          ["argocd", "argocd-server"],
+        ]);
+        const release = hub.ofType(RELEASE).find((r) => r.inputs.chart === "argo-cd") as CapturedResource;
+        for (const a of associations)
+          assert.ok(hub.dependsOn(release, a), "pods start once they get the role");
+        // The chart's own names (values.yaml), which the associations and the trust policy name.
+        const chart = fs.readFileSync(path.join(chartDataDir(CHARTS.argoCd), "values.yaml"), "utf8");
+        assert.match(chart, /name: argocd-application-controller\n/);
+        assert.match(chart, /name: argocd-server\n/);
+        const role = hub
+          .ofType("aws:iam/role:Role")
+          .find((r) => r.inputs.name === "platform-hub-argocd") as Any;
+        const assume = (namespace: string, serviceAccount: string) =>
+          simulateResourcePolicy(JSON.parse(role.inputs.assumeRolePolicy), {
+            principal: "pods.eks.amazonaws.com",
+            action: "sts:AssumeRole",
+            resource: roleArn,
+            context: {
+              "aws:SourceAccount": "777788889999",
+              "aws:SourceArn": "arn:aws:eks:eu-west-1:777788889999:cluster/platform-hub",
+              "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:777788889999:cluster/platform-hub",
+              "aws:RequestTag/kubernetes-namespace": namespace,
+              "aws:RequestTag/kubernetes-service-account": serviceAccount,
+            },
+          });
+        assert.equal(await assume("argocd", "argocd-application-controller"), "Allowed");
+        assert.equal(await assume("argocd", "argocd-server"), "Allowed");
+        assert.equal(await assume("argocd", "argocd-repo-server"), "ImplicitlyDenied");
+        assert.equal(await assume("podinfo", "argocd-server"), "ImplicitlyDenied");
+        const clusterRole = hub
+          .ofType("gitops-platform:index:PodIdentityRole")
+          .find((r) => r.name === "argocd-clusters");
+        assert.ok(clusterRole);
+        assert.equal(
+          hub.resources.filter((r) => r.parent === clusterRole.urn && r.type.startsWith("aws:iam/rolePolicy"))
+            .length,
+          0,
+          "no permissions: a token for a spoke is a presigned GetCallerIdentity",
+        );
+      },
+    );
 
     it("with identity irsa: annotates the controller and server, whose tokens alone may assume the role", async () => {
       const irsa = await buildStack("hub", { "gitops-platform:identity": "irsa" });
@@ -161,42 +165,49 @@ describe("fleet: hub and spokes offline", function () {
       assert.equal(await assume("podinfo:argocd-server"), "ImplicitlyDenied");
     });
 
-    it("is no deploy target: its in-cluster Secret lacks the workload labels, its own project only holds ApplicationSets", function () {
-      needsTools(this);
-      const inCluster = hub.one(SECRET, "argocd-in-cluster");
-      const labels = meta(inCluster).labels;
-      assert.equal(labels["argocd.argoproj.io/secret-type"], "cluster");
-      assert.equal(labels.environment, undefined);
-      assert.equal(labels.fleet_role, undefined);
-      const objects = renderBootstrap(hub.one(RELEASE, "argocd-root")) as Any[];
-      const platform = objects.find((o) => o.kind === "AppProject" && o.metadata.name === "platform");
-      assert.deepEqual(platform.spec.destinations, [
-        { name: "in-cluster", server: "https://kubernetes.default.svc", namespace: "argocd" },
-      ]);
-      assert.deepEqual(platform.spec.clusterResourceWhitelist, []);
-      const root = objects.find((o) => o.kind === "Application");
-      assert.equal(root.spec.source.path, "gitops/clusters/hub/argocd");
-      assert.equal(root.spec.source.targetRevision, "v0.1.0");
-    });
+    itNeeds(
+      ["tools"],
+      "is no deploy target: its in-cluster Secret lacks the workload labels, its own project only holds ApplicationSets",
+      function () {
+        const inCluster = hub.one(SECRET, "argocd-in-cluster");
+        const labels = meta(inCluster).labels;
+        assert.equal(labels["argocd.argoproj.io/secret-type"], "cluster");
+        assert.equal(labels.environment, undefined);
+        assert.equal(labels.fleet_role, undefined);
+        const objects = renderBootstrap(hub.one(RELEASE, "argocd-root")) as Any[];
+        const platform = objects.find((o) => o.kind === "AppProject" && o.metadata.name === "platform");
+        assert.deepEqual(platform.spec.destinations, [
+          { name: "in-cluster", server: "https://kubernetes.default.svc", namespace: "argocd" },
+        ]);
+        assert.deepEqual(platform.spec.clusterResourceWhitelist, []);
+        const root = objects.find((o) => o.kind === "Application");
+        assert.equal(root.spec.source.path, "gitops/clusters/hub/argocd");
+        assert.equal(root.spec.source.targetRevision, "v0.1.0");
+      },
+    );
 
-    it("has one valid AppProject per environment whose destinations are exactly that environment's spokes", function () {
-      needsTools(this);
-      needsUpstream(this);
-      const objects = renderBootstrap(hub.one(RELEASE, "argocd-root")) as Any[];
-      const project = (env: string) =>
-        objects.find((o) => o.kind === "AppProject" && o.metadata.name === env);
-      for (const env of ENVIRONMENTS) assertValidCustomResource(project(env));
-      assert.deepEqual(project("prod").spec.destinations, [{ name: "platform-spoke-prod", namespace: "*" }]);
-      assert.deepEqual(project("dev").spec.destinations, [{ name: "platform-spoke-dev", namespace: "*" }]);
-      assert.deepEqual(
-        project("staging").spec.destinations,
-        [],
-        "no staging spoke admitted: nowhere to deploy",
-      );
-      // Prod refuses automated syncs at the project, whatever an ApplicationSet says; a person may sync.
-      assert.deepEqual(project("prod").spec.syncWindows, [{ ...MANUAL_ONLY_WINDOW, applications: ["*"] }]);
-      assert.deepEqual(project("dev").spec.syncWindows, []);
-    });
+    itNeeds(
+      ["tools", "upstream"],
+      "has one valid AppProject per environment whose destinations are exactly that environment's spokes",
+      function () {
+        const objects = renderBootstrap(hub.one(RELEASE, "argocd-root")) as Any[];
+        const project = (env: string) =>
+          objects.find((o) => o.kind === "AppProject" && o.metadata.name === env);
+        for (const env of ENVIRONMENTS) assertValidCustomResource(project(env));
+        assert.deepEqual(project("prod").spec.destinations, [
+          { name: "platform-spoke-prod", namespace: "*" },
+        ]);
+        assert.deepEqual(project("dev").spec.destinations, [{ name: "platform-spoke-dev", namespace: "*" }]);
+        assert.deepEqual(
+          project("staging").spec.destinations,
+          [],
+          "no staging spoke admitted: nowhere to deploy",
+        );
+        // Prod refuses automated syncs at the project, whatever an ApplicationSet says; a person may sync.
+        assert.deepEqual(project("prod").spec.syncWindows, [{ ...MANUAL_ONLY_WINDOW, applications: ["*"] }]);
+        assert.deepEqual(project("dev").spec.syncWindows, []);
+      },
+    );
 
     it("grants each spoke's deployer only its own cluster Secret (and reading Applications), through a group", () => {
       const fleetOnly = (r: CapturedResource) => r.parent?.includes("FleetHub") === true;
@@ -411,98 +422,102 @@ describe("fleet: hub and spokes offline", function () {
     }
   });
 
-  describe("the hub's ApplicationSets against the registered cluster Secrets (Go templates, missingkey=error)", () => {
-    let applications: Any[];
-    let projects: Any[];
-    before(function () {
-      needsTools(this);
-      needsUpstream(this);
-    });
-    before(() => {
-      const asApiServer = asServer;
-      const secrets = [
-        asApiServer(hub.one(SECRET, "argocd-in-cluster")),
-        ...[dev, prod].map((s) =>
-          asApiServer(s.one(SECRET, "fleet-cluster"), s.one(SECRET_PATCH, "fleet-selection")),
-        ),
-      ];
-      const appsets = kubectlKustomize("gitops/clusters/hub/argocd") as Any[];
-      assert.equal(appsets.length, 18, "six ApplicationSets per environment");
-      applications = appsets.flatMap((a) => generateApplications(a, secrets));
-      projects = (renderBootstrap(hub.one(RELEASE, "argocd-root")) as Any[]).filter(
-        (o) => o.kind === "AppProject",
-      );
-    });
-
-    it("yields each spoke its add-ons and apps, and the hub nothing", () => {
-      const names = applications.map((a) => a.metadata.name).sort();
-      const expected = (c: string) =>
-        [
-          "argo-rollouts",
-          "aws-load-balancer-controller",
-          "metrics-server",
-          "platform-configs",
-          "podinfo",
-          "prometheus",
-        ].map((app) => `${c}-${app}`);
-      assert.deepEqual(names, [...expected("platform-spoke-dev"), ...expected("platform-spoke-prod")]);
-      assert.ok(!JSON.stringify(applications).includes("platform-hub"));
-      assert.ok(applications.every((a) => a.spec.destination.server === undefined));
-    });
-
-    it("templates each spoke's values from its own bridge annotations", () => {
-      for (const s of [dev, prod]) {
-        const name = String(s.outputs.clusterName);
-        const mine = applications.filter((a) => a.metadata.labels[APPLICATION_CLUSTER_LABEL] === name);
-        assert.equal(mine.length, 6);
-        // The metrics backend of the spoke's canaries is sized by the spoke's environment.
-        const prometheus = mine.find((a) => a.metadata.name.endsWith("-prometheus"));
-        assert.ok(
-          prometheus.spec.sources[0].helm.valueFiles.includes(
-            `$values/gitops/platform/monitoring/values-${s.outputs.environment}.yaml`,
+  describeNeeds(
+    ["tools", "upstream"],
+    "the hub's ApplicationSets against the registered cluster Secrets (Go templates, missingkey=error)",
+    () => {
+      let applications: Any[];
+      let projects: Any[];
+      before(() => {
+        const asApiServer = asServer;
+        const secrets = [
+          asApiServer(hub.one(SECRET, "argocd-in-cluster")),
+          ...[dev, prod].map((s) =>
+            asApiServer(s.one(SECRET, "fleet-cluster"), s.one(SECRET_PATCH, "fleet-selection")),
           ),
+        ];
+        const appsets = kubectlKustomize("gitops/clusters/hub/argocd") as Any[];
+        assert.equal(appsets.length, 18, "six ApplicationSets per environment");
+        applications = appsets.flatMap((a) => generateApplications(a, secrets));
+        projects = (renderBootstrap(hub.one(RELEASE, "argocd-root")) as Any[]).filter(
+          (o) => o.kind === "AppProject",
         );
-        const lbc = mine.find((a) => a.metadata.name.endsWith("aws-load-balancer-controller"));
-        assert.equal(lbc.spec.source.helm.valuesObject.clusterName, name);
-        assert.equal(lbc.spec.source.helm.valuesObject.vpcId, s.outputs.vpcId);
-        const annotationKey = (meta(s.one(SECRET, "fleet-cluster")).annotations as Any)
-          .aws_load_balancer_controller_role_annotation;
-        assert.equal(
-          lbc.spec.source.helm.valuesObject.serviceAccount.annotations[annotationKey],
-          s.outputs.loadBalancerControllerRoleArn,
-        );
-        const podinfo = mine.find((a) => a.metadata.name.endsWith("-podinfo"));
-        assert.equal(podinfo.spec.source.path, `gitops/apps/podinfo/deploy/argocd/${s.outputs.environment}`);
-        assert.equal(podinfo.spec.source.targetRevision, (s.outputs.gitopsRoot as Any).targetRevision);
-        for (const a of mine) {
-          assert.equal(a.spec.destination.name, name);
-          assert.equal(a.spec.project, s.outputs.environment);
-          assertValidCustomResource(a);
+      });
+
+      it("yields each spoke its add-ons and apps, and the hub nothing", () => {
+        const names = applications.map((a) => a.metadata.name).sort();
+        const expected = (c: string) =>
+          [
+            "argo-rollouts",
+            "aws-load-balancer-controller",
+            "metrics-server",
+            "platform-configs",
+            "podinfo",
+            "prometheus",
+          ].map((app) => `${c}-${app}`);
+        assert.deepEqual(names, [...expected("platform-spoke-dev"), ...expected("platform-spoke-prod")]);
+        assert.ok(!JSON.stringify(applications).includes("platform-hub"));
+        assert.ok(applications.every((a) => a.spec.destination.server === undefined));
+      });
+
+      it("templates each spoke's values from its own bridge annotations", () => {
+        for (const s of [dev, prod]) {
+          const name = String(s.outputs.clusterName);
+          const mine = applications.filter((a) => a.metadata.labels[APPLICATION_CLUSTER_LABEL] === name);
+          assert.equal(mine.length, 6);
+          // The metrics backend of the spoke's canaries is sized by the spoke's environment.
+          const prometheus = mine.find((a) => a.metadata.name.endsWith("-prometheus"));
+          assert.ok(
+            prometheus.spec.sources[0].helm.valueFiles.includes(
+              `$values/gitops/platform/monitoring/values-${s.outputs.environment}.yaml`,
+            ),
+          );
+          const lbc = mine.find((a) => a.metadata.name.endsWith("aws-load-balancer-controller"));
+          assert.equal(lbc.spec.source.helm.valuesObject.clusterName, name);
+          assert.equal(lbc.spec.source.helm.valuesObject.vpcId, s.outputs.vpcId);
+          const annotationKey = (meta(s.one(SECRET, "fleet-cluster")).annotations as Any)
+            .aws_load_balancer_controller_role_annotation;
+          assert.equal(
+            lbc.spec.source.helm.valuesObject.serviceAccount.annotations[annotationKey],
+            s.outputs.loadBalancerControllerRoleArn,
+          );
+          const podinfo = mine.find((a) => a.metadata.name.endsWith("-podinfo"));
+          assert.equal(
+            podinfo.spec.source.path,
+            `gitops/apps/podinfo/deploy/argocd/${s.outputs.environment}`,
+          );
+          assert.equal(podinfo.spec.source.targetRevision, (s.outputs.gitopsRoot as Any).targetRevision);
+          for (const a of mine) {
+            assert.equal(a.spec.destination.name, name);
+            assert.equal(a.spec.project, s.outputs.environment);
+            assertValidCustomResource(a);
+          }
         }
-      }
-    });
+      });
 
-    it("prod's project admits only prod spokes; prod Applications do not auto-sync", () => {
-      const prodProject = projects.find((p) => p.metadata.name === "prod");
-      const admitted = (project: Any, a: Any) =>
-        project.spec.destinations.some((d: Any) => d.name === a.spec.destination.name);
-      for (const a of applications) {
-        const project = projects.find((p) => p.metadata.name === a.spec.project);
-        assert.ok(admitted(project, a), `${a.metadata.name} is admitted by its project ${a.spec.project}`);
-        assert.equal(admitted(prodProject, a), a.spec.project === "prod", a.metadata.name);
-        if (a.spec.project === "prod") assert.equal(a.spec.syncPolicy.automated, undefined, a.metadata.name);
-      }
-    });
+      it("prod's project admits only prod spokes; prod Applications do not auto-sync", () => {
+        const prodProject = projects.find((p) => p.metadata.name === "prod");
+        const admitted = (project: Any, a: Any) =>
+          project.spec.destinations.some((d: Any) => d.name === a.spec.destination.name);
+        for (const a of applications) {
+          const project = projects.find((p) => p.metadata.name === a.spec.project);
+          assert.ok(admitted(project, a), `${a.metadata.name} is admitted by its project ${a.spec.project}`);
+          assert.equal(admitted(prodProject, a), a.spec.project === "prod", a.metadata.name);
+          if (a.spec.project === "prod")
+            assert.equal(a.spec.syncPolicy.automated, undefined, a.metadata.name);
+        }
+      });
 
-    it("the evaluator fails on a missing key, as missingkey=error does", () => {
-      assert.throws(
-        () => renderTemplate("{{ .metadata.annotations.nope }}", { metadata: { annotations: {} } }),
-        /no entry for key "nope"/,
-      );
-      assert.throws(() => renderTemplate("{{ .name | upper }}", { name: "x" }), /unsupported/);
-      assert.equal(renderTemplate("{{ .a.b }}-x", { a: { b: "y" } }), "y-x");
-    });
-  });
+      it("the evaluator fails on a missing key, as missingkey=error does", () => {
+        assert.throws(
+          () => renderTemplate("{{ .metadata.annotations.nope }}", { metadata: { annotations: {} } }),
+          /no entry for key "nope"/,
+        );
+        assert.throws(() => renderTemplate("{{ .name | upper }}", { name: "x" }), /unsupported/);
+        assert.equal(renderTemplate("{{ .a.b }}-x", { a: { b: "y" } }), "y-x");
+      });
+    },
+  );
 });
 
 describe("fleet: bad input", function () {

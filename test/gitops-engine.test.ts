@@ -5,7 +5,7 @@ import { configProblems, stackRaw } from "./lib/config";
 import { assertValidCustomResource } from "./lib/crd";
 import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
-import { needsTools, needsUpstream } from "./lib/prerequisites";
+import { describeNeeds, itNeeds } from "./lib/prerequisites";
 import { renderBootstrap } from "./lib/render";
 import { parse } from "yaml";
 import { findPlaintextSecrets } from "../policy/policies";
@@ -51,14 +51,10 @@ const variants: Array<{ title: string; stack: "dev" | "prod"; engine: "argocd" |
   ];
 
 for (const v of variants) {
-  describe(`GitOps engine: ${v.title}`, () => {
+  describeNeeds(["tools", "upstream"], `GitOps engine: ${v.title}`, () => {
     let s: Stack;
     let docs: Obj[];
     const prod = v.stack === "prod";
-    before(function () {
-      needsTools(this);
-      needsUpstream(this);
-    });
     before(async () => {
       s = await buildStack(v.stack, v.overrides);
       docs = rootObjects(s, v.engine);
@@ -271,43 +267,45 @@ for (const v of variants) {
 }
 
 describe("GitOps engine: overrides and gates", () => {
-  it("prod may sync automatically only inside allow windows, which land on the project", async function () {
-    needsTools(this);
-    needsUpstream(this);
-    const s = await buildStack("prod", {
-      "gitops-platform:gitops": {
-        sync: {
-          automated: true,
-          prune: true,
-          selfHeal: true,
-          windows: [
-            {
-              kind: "allow",
-              schedule: "0 9 * * 1-4",
-              duration: "3h",
-              timeZone: "Europe/Dublin",
-              manualSync: true,
-            },
-          ],
+  itNeeds(
+    ["tools", "upstream"],
+    "prod may sync automatically only inside allow windows, which land on the project",
+    async function () {
+      const s = await buildStack("prod", {
+        "gitops-platform:gitops": {
+          sync: {
+            automated: true,
+            prune: true,
+            selfHeal: true,
+            windows: [
+              {
+                kind: "allow",
+                schedule: "0 9 * * 1-4",
+                duration: "3h",
+                timeZone: "Europe/Dublin",
+                manualSync: true,
+              },
+            ],
+          },
         },
-      },
-    });
-    const docs = rootObjects(s, "argocd");
-    assert.deepEqual(find(docs, "Application", "root").spec.syncPolicy.automated, {
-      prune: true,
-      selfHeal: true,
-    });
-    assert.deepEqual(find(docs, "AppProject", "platform").spec.syncWindows, [
-      {
-        kind: "allow",
-        schedule: "0 9 * * 1-4",
-        duration: "3h",
-        timeZone: "Europe/Dublin",
-        manualSync: true,
-        applications: ["*"],
-      },
-    ]);
-  });
+      });
+      const docs = rootObjects(s, "argocd");
+      assert.deepEqual(find(docs, "Application", "root").spec.syncPolicy.automated, {
+        prune: true,
+        selfHeal: true,
+      });
+      assert.deepEqual(find(docs, "AppProject", "platform").spec.syncWindows, [
+        {
+          kind: "allow",
+          schedule: "0 9 * * 1-4",
+          duration: "3h",
+          timeZone: "Europe/Dublin",
+          manualSync: true,
+          applications: ["*"],
+        },
+      ]);
+    },
+  );
 
   const problems = (stack: string, gitops: Obj, extra: Obj = {}) => {
     const raw = stackRaw(stack) as Obj;
@@ -396,99 +394,102 @@ describe("GitOps engine: overrides and gates", () => {
     ));
 });
 
-describe("GitOps engine: credentials come from Secrets Manager, never from config or state", () => {
-  before(function () {
-    needsTools(this);
-    needsUpstream(this);
-  });
-  for (const engine of ["argocd", "flux"] as const) {
-    it(`${engine}: a private repository gets an ExternalSecret, a seed secret, and no credential anywhere in the graph`, async () => {
-      const s = await buildStack("dev", {
-        "gitops-platform:gitops": {
-          engine,
-          private: true,
-          ...(engine === "argocd"
-            ? {
-                argocd: {
-                  sso: { issuer: "https://login.example.com", clientId: "argocd" },
-                  url: "https://argocd.platform-dev.example.com",
-                  adminGroups: ["platform-admins"],
-                },
-              }
-            : {}),
-        },
-        "gitops-platform:externalSecrets": {
-          allowedNamespaces: ["argocd", "flux-system", "external-secrets"],
-        },
-        "gitops-platform:alerts": {
-          destinations: [
-            { name: "oncall", type: "slack", channel: "#platform-alerts" },
-            { name: "hooks", type: "webhook" },
-            { name: "teams", type: "msteams" },
-          ],
-        },
-      });
-      const docs = rootObjects(s, engine);
-      const es = find(docs, "ExternalSecret", "gitops-repository");
-      assert.equal(es.spec.data[0].remoteRef.key, "platform/dev/gitops/repository");
-      assert.equal(es.spec.secretStoreRef.name, "aws-secrets-manager");
-      const seeded = s.ofType("aws:secretsmanager/secret:Secret").map((x) => x.inputs.name);
-      assert.ok(seeded.includes("platform/dev/gitops/repository"));
-      if (engine === "argocd") {
-        assert.equal(es.spec.target.template.metadata.labels["argocd.argoproj.io/secret-type"], "repository");
-        assert.equal(es.spec.target.template.data.password, "{{ .password }}");
-        assert.ok(seeded.includes("platform/dev/argocd/oidc"));
-        const values = release(s, "argo-cd").inputs.values as Obj;
-        assert.equal(
-          values.configs.cm["admin.enabled"],
-          false,
-          "SSO configured: the local admin is disabled",
-        );
-        assert.match(values.configs.cm["oidc.config"], /clientSecret: \$argocd-oidc:clientSecret/);
-        assert.equal(values.configs.rbac["policy.csv"], "g, platform-admins, role:admin");
-      } else {
-        assert.deepEqual(find(docs, "GitRepository", "platform").spec.secretRef, {
-          name: "gitops-repository",
+describeNeeds(
+  ["tools", "upstream"],
+  "GitOps engine: credentials come from Secrets Manager, never from config or state",
+  () => {
+    for (const engine of ["argocd", "flux"] as const) {
+      it(`${engine}: a private repository gets an ExternalSecret, a seed secret, and no credential anywhere in the graph`, async () => {
+        const s = await buildStack("dev", {
+          "gitops-platform:gitops": {
+            engine,
+            private: true,
+            ...(engine === "argocd"
+              ? {
+                  argocd: {
+                    sso: { issuer: "https://login.example.com", clientId: "argocd" },
+                    url: "https://argocd.platform-dev.example.com",
+                    adminGroups: ["platform-admins"],
+                  },
+                }
+              : {}),
+          },
+          "gitops-platform:externalSecrets": {
+            allowedNamespaces: ["argocd", "flux-system", "external-secrets"],
+          },
+          "gitops-platform:alerts": {
+            destinations: [
+              { name: "oncall", type: "slack", channel: "#platform-alerts" },
+              { name: "hooks", type: "webhook" },
+              { name: "teams", type: "msteams" },
+            ],
+          },
         });
-      }
-      const root = s.one("kubernetes:helm.sh/v3:Release", `${engine}-root`);
-      assert.ok(s.dependsOn(root, s.one("kubernetes:helm.sh/v3:Release", "external-secrets-stores")));
-      assert.equal(s.ofType("aws:secretsmanager/secretVersion:SecretVersion").length, 0);
-      assert.doesNotMatch(JSON.stringify(s.resources.map((r) => r.inputs)), /password"\s*:\s*"(?!\{\{)/);
-      // The alert credentials (Slack token, webhook URLs) exist only in Secrets Manager: seeded empty, read by
-      // ExternalSecrets; the engines' configs hold references to the Secret's keys, never a value.
-      for (const name of ["oncall", "hooks", "teams"])
-        assert.ok(seeded.includes(`platform/dev/alerts/${name}`));
-      for (const r of s.ofType("kubernetes:helm.sh/v3:Release"))
-        assert.deepEqual(findPlaintextSecrets(r.inputs.values), [], `${r.name}: secret-looking values`);
-      if (engine === "argocd") {
-        const notifiers = (release(s, "argo-cd").inputs.values as Obj).notifications.notifiers;
-        const scalars = (v: unknown): string[] =>
-          typeof v === "string" ? [v] : Object.values((v ?? {}) as Obj).flatMap(scalars);
-        for (const [key, text] of Object.entries<string>(notifiers)) {
-          const config = parse(text) as Obj;
-          const credentials = scalars({ ...config, headers: undefined });
-          assert.ok(credentials.length > 0, key);
-          for (const c of credentials)
-            assert.match(c, /^\$alert-[a-z0-9-]+$/, `${key}: ${c} is not a reference`);
-        }
-        assert.equal(find(docs, "ExternalSecret", "argocd-notifications-secret").spec.data.length, 3);
-      } else {
-        const alerts = renderBootstrap(s.one("kubernetes:helm.sh/v3:Release", "flux-alerts"));
-        for (const d of alerts) assertValidCustomResource(d);
-        assert.equal(alerts.filter((d) => d.kind === "Provider").length, 3);
-        for (const p of alerts.filter((d) => d.kind === "Provider") as Obj[]) {
-          assert.ok(
-            [undefined, "https://slack.com/api/chat.postMessage"].includes(p.spec.address),
-            p.metadata.name,
+        const docs = rootObjects(s, engine);
+        const es = find(docs, "ExternalSecret", "gitops-repository");
+        assert.equal(es.spec.data[0].remoteRef.key, "platform/dev/gitops/repository");
+        assert.equal(es.spec.secretStoreRef.name, "aws-secrets-manager");
+        const seeded = s.ofType("aws:secretsmanager/secret:Secret").map((x) => x.inputs.name);
+        assert.ok(seeded.includes("platform/dev/gitops/repository"));
+        if (engine === "argocd") {
+          assert.equal(
+            es.spec.target.template.metadata.labels["argocd.argoproj.io/secret-type"],
+            "repository",
           );
-          assert.equal(p.spec.secretRef.name, `alert-${p.metadata.name}`);
-          find(alerts as Obj[], "ExternalSecret", `alert-${p.metadata.name}`);
+          assert.equal(es.spec.target.template.data.password, "{{ .password }}");
+          assert.ok(seeded.includes("platform/dev/argocd/oidc"));
+          const values = release(s, "argo-cd").inputs.values as Obj;
+          assert.equal(
+            values.configs.cm["admin.enabled"],
+            false,
+            "SSO configured: the local admin is disabled",
+          );
+          assert.match(values.configs.cm["oidc.config"], /clientSecret: \$argocd-oidc:clientSecret/);
+          assert.equal(values.configs.rbac["policy.csv"], "g, platform-admins, role:admin");
+        } else {
+          assert.deepEqual(find(docs, "GitRepository", "platform").spec.secretRef, {
+            name: "gitops-repository",
+          });
         }
-      }
-    });
-  }
-});
+        const root = s.one("kubernetes:helm.sh/v3:Release", `${engine}-root`);
+        assert.ok(s.dependsOn(root, s.one("kubernetes:helm.sh/v3:Release", "external-secrets-stores")));
+        assert.equal(s.ofType("aws:secretsmanager/secretVersion:SecretVersion").length, 0);
+        assert.doesNotMatch(JSON.stringify(s.resources.map((r) => r.inputs)), /password"\s*:\s*"(?!\{\{)/);
+        // The alert credentials (Slack token, webhook URLs) exist only in Secrets Manager: seeded empty, read by
+        // ExternalSecrets; the engines' configs hold references to the Secret's keys, never a value.
+        for (const name of ["oncall", "hooks", "teams"])
+          assert.ok(seeded.includes(`platform/dev/alerts/${name}`));
+        for (const r of s.ofType("kubernetes:helm.sh/v3:Release"))
+          assert.deepEqual(findPlaintextSecrets(r.inputs.values), [], `${r.name}: secret-looking values`);
+        if (engine === "argocd") {
+          const notifiers = (release(s, "argo-cd").inputs.values as Obj).notifications.notifiers;
+          const scalars = (v: unknown): string[] =>
+            typeof v === "string" ? [v] : Object.values((v ?? {}) as Obj).flatMap(scalars);
+          for (const [key, text] of Object.entries<string>(notifiers)) {
+            const config = parse(text) as Obj;
+            const credentials = scalars({ ...config, headers: undefined });
+            assert.ok(credentials.length > 0, key);
+            for (const c of credentials)
+              assert.match(c, /^\$alert-[a-z0-9-]+$/, `${key}: ${c} is not a reference`);
+          }
+          assert.equal(find(docs, "ExternalSecret", "argocd-notifications-secret").spec.data.length, 3);
+        } else {
+          const alerts = renderBootstrap(s.one("kubernetes:helm.sh/v3:Release", "flux-alerts"));
+          for (const d of alerts) assertValidCustomResource(d);
+          assert.equal(alerts.filter((d) => d.kind === "Provider").length, 3);
+          for (const p of alerts.filter((d) => d.kind === "Provider") as Obj[]) {
+            assert.ok(
+              [undefined, "https://slack.com/api/chat.postMessage"].includes(p.spec.address),
+              p.metadata.name,
+            );
+            assert.equal(p.spec.secretRef.name, `alert-${p.metadata.name}`);
+            find(alerts as Obj[], "ExternalSecret", `alert-${p.metadata.name}`);
+          }
+        }
+      });
+    }
+  },
+);
 
 describe("GitOps engine: the bridge contract matches what gitops/ consumes", () => {
   it("every bridge key the GitOps repository reads is one the program writes", async () => {

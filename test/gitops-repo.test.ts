@@ -20,7 +20,7 @@ import { isBuiltinKind, validateBuiltinObject } from "./lib/k8s-schema";
 import { CHARTS, type ChartName, type ChartPin } from "../pins";
 import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
-import { needsTools, needsUpstream } from "./lib/prerequisites";
+import { describeNeeds } from "./lib/prerequisites";
 import { chartAppVersion, chartDefaults, declares, mergeValues, valueAt } from "./lib/charts";
 import { budgetOf, type ChartWorkload } from "./lib/chart-workloads";
 
@@ -217,12 +217,8 @@ const validApplication = (): Any => ({
   },
 });
 
-describe("gitops repository", function () {
+describeNeeds(["tools", "upstream"], "gitops repository", function () {
   this.timeout(60_000);
-  before(function () {
-    needsTools(this);
-    needsUpstream(this);
-  });
 
   describe("validators reject broken objects", () => {
     it("accepts a valid ArgoCD Application", () => {

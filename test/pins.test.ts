@@ -26,7 +26,7 @@ import { BOOTSTRAP_CHART } from "../components/helm";
 import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
 import { buildStack } from "./lib/harness";
 import { locateTools, MIN_VERSION, ToolsUnavailable } from "./lib/kustomize";
-import { chartDataDir, needsUpstream, UPSTREAM_DIR } from "./lib/prerequisites";
+import { chartDataDir, describeNeeds, UPSTREAM_DIR } from "./lib/prerequisites";
 
 type Values = Record<string, any>;
 const PINS = Object.values(CHARTS) as ChartPin[];
@@ -180,11 +180,7 @@ describe("test data: what `npm run test-data` fetches, derived from pins.ts", ()
     );
   });
 
-  describe("with the cache", () => {
-    before(function () {
-      needsUpstream(this);
-    });
-
+  describeNeeds(["upstream"], "with the cache", () => {
     it("re-derives every cached Flux and Flagger CRD, byte for byte, from upstream-shaped files", async () => {
       // Upstream's multi-document files rebuilt from the cached CRDs (Flagger's re-indented lines undone): the
       // derivation and the digests must give the cached files back. (Checked against the real upstream files too.)
@@ -283,82 +279,83 @@ describe("test data: what `npm run test-data` fetches, derived from pins.ts", ()
   });
 });
 
-describe("Helm values the program passes exist in the pinned charts' values.yaml", function () {
-  this.timeout(60_000);
-  before(function () {
-    needsUpstream(this);
-  });
-  const variants: Array<{ title: string; stack: string; overrides?: Values }> = [
-    { title: "dev", stack: "dev" },
-    { title: "prod", stack: "prod" },
-    { title: "dev, flux", stack: "dev", overrides: { "gitops-platform:gitops": { engine: "flux" } } },
-    { title: "prod, flux", stack: "prod", overrides: { "gitops-platform:gitops": { engine: "flux" } } },
-    {
-      title: "prod, argocd with SSO",
-      stack: "prod",
-      overrides: {
-        "gitops-platform:gitops": {
-          engine: "argocd",
-          argocd: {
-            ha: true,
-            url: "https://argocd.platform-prod.example.com",
-            sso: { issuer: "https://login.example.com", clientId: "argocd" },
-            adminGroups: ["platform"],
+describeNeeds(
+  ["upstream"],
+  "Helm values the program passes exist in the pinned charts' values.yaml",
+  function () {
+    this.timeout(60_000);
+    const variants: Array<{ title: string; stack: string; overrides?: Values }> = [
+      { title: "dev", stack: "dev" },
+      { title: "prod", stack: "prod" },
+      { title: "dev, flux", stack: "dev", overrides: { "gitops-platform:gitops": { engine: "flux" } } },
+      { title: "prod, flux", stack: "prod", overrides: { "gitops-platform:gitops": { engine: "flux" } } },
+      {
+        title: "prod, argocd with SSO",
+        stack: "prod",
+        overrides: {
+          "gitops-platform:gitops": {
+            engine: "argocd",
+            argocd: {
+              ha: true,
+              url: "https://argocd.platform-prod.example.com",
+              sso: { issuer: "https://login.example.com", clientId: "argocd" },
+              adminGroups: ["platform"],
+            },
           },
         },
       },
-    },
-  ];
-  for (const v of variants) {
-    it(`${v.title}: every key of every chart release, the argo-cd redis-ha subchart's included`, async () => {
-      const s = await buildStack(v.stack, v.overrides);
-      const releases = s
-        .ofType("kubernetes:helm.sh/v3:Release")
-        .filter((r) => r.inputs.chart !== BOOTSTRAP_CHART);
-      assert.ok(releases.length >= 2, "an engine and External Secrets");
-      const unknown: string[] = [];
-      for (const r of releases) {
-        const pin = PINS.find((p) => p.chart === r.inputs.chart);
-        assert.ok(pin, `${r.name}: chart ${String(r.inputs.chart)} is not pinned`);
-        assert.equal(r.inputs.version, pin.version, r.name);
-        assert.equal((r.inputs.repositoryOpts as Values).repo, pin.repo, r.name);
-        const values = r.inputs.values as Values;
-        unknown.push(
-          ...unknownValueKeys(values, acceptedValues(pin), ALLOWANCES[pin.chart]).map(
-            (k) => `${pin.chart}: ${k}`,
-          ),
-        );
-      }
-      assert.deepEqual(unknown, []);
-    });
-  }
+    ];
+    for (const v of variants) {
+      it(`${v.title}: every key of every chart release, the argo-cd redis-ha subchart's included`, async () => {
+        const s = await buildStack(v.stack, v.overrides);
+        const releases = s
+          .ofType("kubernetes:helm.sh/v3:Release")
+          .filter((r) => r.inputs.chart !== BOOTSTRAP_CHART);
+        assert.ok(releases.length >= 2, "an engine and External Secrets");
+        const unknown: string[] = [];
+        for (const r of releases) {
+          const pin = PINS.find((p) => p.chart === r.inputs.chart);
+          assert.ok(pin, `${r.name}: chart ${String(r.inputs.chart)} is not pinned`);
+          assert.equal(r.inputs.version, pin.version, r.name);
+          assert.equal((r.inputs.repositoryOpts as Values).repo, pin.repo, r.name);
+          const values = r.inputs.values as Values;
+          unknown.push(
+            ...unknownValueKeys(values, acceptedValues(pin), ALLOWANCES[pin.chart]).map(
+              (k) => `${pin.chart}: ${k}`,
+            ),
+          );
+        }
+        assert.deepEqual(unknown, []);
+      });
+    }
 
-  it("the check finds a misspelt key, one in the subchart, and a map where the chart has a scalar", () => {
-    const argo = acceptedValues(CHARTS.argoCd as ChartPin);
-    // redis-ha's own values.yaml is read: argo-cd's declares only a few redis-ha keys.
-    assert.deepEqual(unknownValueKeys({ "redis-ha": { haproxy: { replicas: 3 } } }, argo), []);
-    assert.deepEqual(unknownValueKeys({ "redis-ha": { haproxy: { replicaz: 3 } } }, argo), [
-      "redis-ha.haproxy.replicaz",
-    ]);
-    assert.deepEqual(unknownValueKeys({ server: { replicas: { count: 2 } } }, argo), [
-      "server.replicas (a map where the chart has 1)",
-    ]);
-    // Free-form maps take any key: an empty default, or argocd-cm data.
-    assert.deepEqual(unknownValueKeys({ server: { podAnnotations: { "a/b": "c" } } }, argo), []);
-    assert.deepEqual(
-      unknownValueKeys({ configs: { cm: { "any.setting": "x" } } }, argo, ALLOWANCES["argo-cd"]),
-      [],
-    );
-    assert.deepEqual(unknownValueKeys({ configs: { cm: { "any.setting": "x" } } }, argo), [
-      "configs.cm.any.setting",
-    ]);
-    // A key only the templates read passes for its chart only.
-    const flux = acceptedValues(CHARTS.flux as ChartPin);
-    const cli = { cli: { resources: { requests: { cpu: "20m" } } } };
-    assert.deepEqual(unknownValueKeys(cli, flux, ALLOWANCES.flux2), []);
-    assert.deepEqual(unknownValueKeys(cli, flux), ["cli.resources"]);
-  });
-});
+    it("the check finds a misspelt key, one in the subchart, and a map where the chart has a scalar", () => {
+      const argo = acceptedValues(CHARTS.argoCd as ChartPin);
+      // redis-ha's own values.yaml is read: argo-cd's declares only a few redis-ha keys.
+      assert.deepEqual(unknownValueKeys({ "redis-ha": { haproxy: { replicas: 3 } } }, argo), []);
+      assert.deepEqual(unknownValueKeys({ "redis-ha": { haproxy: { replicaz: 3 } } }, argo), [
+        "redis-ha.haproxy.replicaz",
+      ]);
+      assert.deepEqual(unknownValueKeys({ server: { replicas: { count: 2 } } }, argo), [
+        "server.replicas (a map where the chart has 1)",
+      ]);
+      // Free-form maps take any key: an empty default, or argocd-cm data.
+      assert.deepEqual(unknownValueKeys({ server: { podAnnotations: { "a/b": "c" } } }, argo), []);
+      assert.deepEqual(
+        unknownValueKeys({ configs: { cm: { "any.setting": "x" } } }, argo, ALLOWANCES["argo-cd"]),
+        [],
+      );
+      assert.deepEqual(unknownValueKeys({ configs: { cm: { "any.setting": "x" } } }, argo), [
+        "configs.cm.any.setting",
+      ]);
+      // A key only the templates read passes for its chart only.
+      const flux = acceptedValues(CHARTS.flux as ChartPin);
+      const cli = { cli: { resources: { requests: { cpu: "20m" } } } };
+      assert.deepEqual(unknownValueKeys(cli, flux, ALLOWANCES.flux2), []);
+      assert.deepEqual(unknownValueKeys(cli, flux), ["cli.resources"]);
+    });
+  },
+);
 
 describe("helm and kubectl: from PATH when recent enough, else the bundled linux-x64 ones", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tools-"));

@@ -25,7 +25,7 @@ import {
 import { ROOT } from "../scripts/engine";
 import { assertValidCustomResource } from "./lib/crd";
 import { buildStack } from "./lib/harness";
-import { needsTools, needsUpstream } from "./lib/prerequisites";
+import { itNeeds } from "./lib/prerequisites";
 
 const TS_NODE = path.join(ROOT, "node_modules/ts-node/dist/bin.js");
 const PLAN = path.join(ROOT, "scripts/plan.ts");
@@ -308,40 +308,42 @@ describe("offline plan of the real program", function () {
     );
   });
 
-  it("writes plan.json and the root Application / GitRepository / Kustomization, valid against their CRDs", function () {
-    needsTools(this);
-    needsUpstream(this);
-    for (const [plan, kinds] of [
-      [dev, ["Application", "AppProject"]],
-      [flux, ["GitRepository", "Kustomization"]],
-    ] as const) {
-      const dir = tmpDir(`files-${plan.engine}`);
-      dirs.push(dir);
-      const files = writePlan(plan, dir);
-      const json = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8"));
-      assert.equal(json.resources.length, plan.resources.length);
-      assert.equal(json.summary.depth, plan.summary.depth);
-      assert.equal(plan.summary.bootstrapRendering, "helm template");
-      for (const kind of kinds) {
-        const manifest = plan.manifests.find((m) => m.kind === kind);
-        assert.ok(manifest, `no ${kind} written`);
-        assert.ok(files.includes(manifest.path));
-        const obj = parse(fs.readFileSync(path.join(dir, manifest.path), "utf8"));
-        assertValidCustomResource(obj);
+  itNeeds(
+    ["tools", "upstream"],
+    "writes plan.json and the root Application / GitRepository / Kustomization, valid against their CRDs",
+    function () {
+      for (const [plan, kinds] of [
+        [dev, ["Application", "AppProject"]],
+        [flux, ["GitRepository", "Kustomization"]],
+      ] as const) {
+        const dir = tmpDir(`files-${plan.engine}`);
+        dirs.push(dir);
+        const files = writePlan(plan, dir);
+        const json = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8"));
+        assert.equal(json.resources.length, plan.resources.length);
+        assert.equal(json.summary.depth, plan.summary.depth);
+        assert.equal(plan.summary.bootstrapRendering, "helm template");
+        for (const kind of kinds) {
+          const manifest = plan.manifests.find((m) => m.kind === kind);
+          assert.ok(manifest, `no ${kind} written`);
+          assert.ok(files.includes(manifest.path));
+          const obj = parse(fs.readFileSync(path.join(dir, manifest.path), "utf8"));
+          assertValidCustomResource(obj);
+        }
+        const stores = plan.manifests.filter((m) => m.kind === "ClusterSecretStore");
+        for (const m of stores) assert.ok(m.path.startsWith("k8s/_cluster/"), m.path);
+        for (const chart of ["external-secrets", plan.engine === "flux" ? "flux2" : "argo-cd"]) {
+          const release = releaseByChart(plan, chart);
+          const file = plan.manifests.find((m) => m.from === release.urn);
+          assert.ok(
+            file !== undefined && file.path.endsWith(`/helmrelease-${String(release.inputs.name)}.yaml`),
+            `${chart}: ${file?.path}`,
+          );
+          assert.match(file.content, /cannot be pulled offline/);
+        }
       }
-      const stores = plan.manifests.filter((m) => m.kind === "ClusterSecretStore");
-      for (const m of stores) assert.ok(m.path.startsWith("k8s/_cluster/"), m.path);
-      for (const chart of ["external-secrets", plan.engine === "flux" ? "flux2" : "argo-cd"]) {
-        const release = releaseByChart(plan, chart);
-        const file = plan.manifests.find((m) => m.from === release.urn);
-        assert.ok(
-          file !== undefined && file.path.endsWith(`/helmrelease-${String(release.inputs.name)}.yaml`),
-          `${chart}: ${file?.path}`,
-        );
-        assert.match(file.content, /cannot be pulled offline/);
-      }
-    }
-  });
+    },
+  );
 
   it("never writes a Secret's values", () => {
     const secrets = ofType(dev, "kubernetes:core/v1:Secret");

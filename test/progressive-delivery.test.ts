@@ -26,7 +26,7 @@ import {
 } from "./lib/analysis";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
 import { chartValues, unknownValueKeys } from "./lib/chart-values";
-import { chartDataDir, needsTools, needsUpstream } from "./lib/prerequisites";
+import { chartDataDir, describeNeeds } from "./lib/prerequisites";
 import { inspectPromql } from "./lib/promql";
 
 type Any = any;
@@ -132,12 +132,8 @@ const rolloutsNamespace = (): string =>
 const flaggerRelease = (): Any =>
   one(render("gitops/platform/flux/infra-controllers"), "HelmRelease", "flagger");
 
-describe("progressive delivery", function () {
+describeNeeds(["tools", "upstream"], "progressive delivery", function () {
   this.timeout(60_000);
-  before(function () {
-    needsTools(this);
-    needsUpstream(this);
-  });
 
   describe("metrics backend", () => {
     it("is pinned in pins.ts for both engines, so the AppProject admits its repository", () => {

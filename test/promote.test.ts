@@ -18,7 +18,7 @@ import {
   unifiedDiff,
 } from "../scripts/promote";
 import { ensureTools, kubectlKustomize } from "./lib/kustomize";
-import { needsTools } from "./lib/prerequisites";
+import { itNeeds } from "./lib/prerequisites";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 const SCRIPT = path.join(PROJECT_ROOT, "scripts", "promote.ts");
@@ -446,36 +446,42 @@ describe("promote: against a real git repository", function () {
     });
   });
 
-  it("rollback: git revert restores the overlay byte for byte and the kustomize render", function () {
-    needsTools(this);
-    const repo = newRepo();
-    const overlayDir = path.join(repo, "gitops/apps/podinfo/overlays/prod");
-    const original = fs.readFileSync(path.join(overlayDir, "kustomization.yaml"));
-    const { kubectl } = ensureTools();
-    const render = () =>
-      execFileSync(kubectl, ["kustomize", overlayDir], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-    const renderedBefore = render();
-    const objectsBefore = kubectlKustomize(overlayDir);
-    assert.ok(renderedBefore.includes(`image: ${PODINFO}:6.9.0`), renderedBefore);
+  itNeeds(
+    ["tools"],
+    "rollback: git revert restores the overlay byte for byte and the kustomize render",
+    function () {
+      const repo = newRepo();
+      const overlayDir = path.join(repo, "gitops/apps/podinfo/overlays/prod");
+      const original = fs.readFileSync(path.join(overlayDir, "kustomization.yaml"));
+      const { kubectl } = ensureTools();
+      const render = () =>
+        execFileSync(kubectl, ["kustomize", overlayDir], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+      const renderedBefore = render();
+      const objectsBefore = kubectlKustomize(overlayDir);
+      assert.ok(renderedBefore.includes(`image: ${PODINFO}:6.9.0`), renderedBefore);
 
-    const r = promote({ app: "podinfo", from: "staging", to: "prod", repo });
-    assert.ok(render().includes(`image: ${PODINFO}:6.9.1`), "promotion reaches the rendered Deployment");
-    assert.notStrictEqual(render(), renderedBefore);
+      const r = promote({ app: "podinfo", from: "staging", to: "prod", repo });
+      assert.ok(render().includes(`image: ${PODINFO}:6.9.1`), "promotion reaches the rendered Deployment");
+      assert.notStrictEqual(render(), renderedBefore);
 
-    git(repo, "revert", "--no-edit", r.sha as string);
-    assert.strictEqual(
-      git(repo, "show", "--numstat", "--format=", "HEAD").trim(),
-      `1\t1\t${overlayPath("prod")}`,
-    );
-    assert.ok(fs.readFileSync(path.join(overlayDir, "kustomization.yaml")).equals(original), "byte for byte");
-    assert.strictEqual(render(), renderedBefore, "rendered manifests identical after revert");
-    assert.deepStrictEqual(kubectlKustomize(overlayDir), objectsBefore);
-    // And the revert leaves the tree exactly as it was before promoting.
-    assert.strictEqual(git(repo, "diff", "--stat", "main", "HEAD"), "");
-  });
+      git(repo, "revert", "--no-edit", r.sha as string);
+      assert.strictEqual(
+        git(repo, "show", "--numstat", "--format=", "HEAD").trim(),
+        `1\t1\t${overlayPath("prod")}`,
+      );
+      assert.ok(
+        fs.readFileSync(path.join(overlayDir, "kustomization.yaml")).equals(original),
+        "byte for byte",
+      );
+      assert.strictEqual(render(), renderedBefore, "rendered manifests identical after revert");
+      assert.deepStrictEqual(kubectlKustomize(overlayDir), objectsBefore);
+      // And the revert leaves the tree exactly as it was before promoting.
+      assert.strictEqual(git(repo, "diff", "--stat", "main", "HEAD"), "");
+    },
+  );
 
   it("on the real gitops/ template: promotion changes only the image, revert restores every engine's render", () => {
     // A copy of the project's gitops/ folder, so the analyses (thresholds in deploy/<engine>/<env>, not in the

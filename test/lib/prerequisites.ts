@@ -1,8 +1,8 @@
 // What some tests need beyond the repository: the pinned upstream data (`npm run test-data`) and helm/kubectl.
-// Without them those tests are pending, with the reason and the command to run, except under CI, where a test
-// that cannot run is a failure rather than a silent pass.
+// Without them those tests are declared pending as they are registered, with the reason and the command to run,
+// except under CI, where a test that cannot run is a failure rather than a silent pass.
 import * as path from "node:path";
-import type { Context } from "mocha";
+import type { AsyncFunc, Func, Suite, Test } from "mocha";
 import { CACHE_DIR, COMMAND, fillOffline, STAMP, type CacheState } from "../../scripts/test-data";
 import { ensureTools, ToolsUnavailable } from "./kustomize";
 
@@ -40,39 +40,63 @@ export function upstreamData(): { state?: CacheState; error?: unknown } {
 
 export const UPSTREAM_MISSING = `the pinned upstream test data is not in ${path.relative(process.cwd(), UPSTREAM_DIR) || UPSTREAM_DIR} and there is no ../shared beside the repository to copy it from: run \`${COMMAND}\` (downloads it from GitHub at the pinned commits)`;
 
-/** Why the tests that need upstream data or tools cannot run here, if they cannot. */
-export function missingPrerequisites(): string[] {
+export type Need = "upstream" | "tools";
+
+/**
+ * Why `needs` cannot be met in this process, if they cannot. A cache that does not match the lock, or ../shared
+ * with other bytes, is not a missing prerequisite: it throws, everywhere.
+ */
+export function missingFor(needs: readonly Need[]): string[] {
   const out: string[] = [];
-  const u = upstreamData();
-  if (!u.error && !u.state?.ready) out.push(UPSTREAM_MISSING);
-  try {
-    ensureTools();
-  } catch (err) {
-    if (!(err instanceof ToolsUnavailable)) throw err;
-    out.push(err.message);
+  if (needs.includes("upstream")) {
+    const u = upstreamData();
+    if (u.error) throw u.error;
+    if (!u.state?.ready) out.push(UPSTREAM_MISSING);
+  }
+  if (needs.includes("tools")) {
+    try {
+      ensureTools();
+    } catch (err) {
+      if (!(err instanceof ToolsUnavailable)) throw err;
+      out.push(err.message);
+    }
   }
   return out;
 }
 
-function unavailable(ctx: Context, reason: string): never {
-  if (inCI()) throw new Error(`${reason} (CI is set, so this is a failure, not a pending test)`);
-  ctx.skip();
+/** Why the tests that need upstream data or tools cannot run here, if they cannot. */
+export function missingPrerequisites(): string[] {
+  return missingFor(["upstream", "tools"]);
 }
 
-/** For a `before` hook (or a test): the pinned upstream data, else pending (failing under CI). */
-export function needsUpstream(ctx: Context): void {
-  const u = upstreamData();
-  // A cache that does not match the lock, or ../shared with other bytes, is a failure everywhere.
-  if (u.error) throw u.error;
-  if (!u.state?.ready) unavailable(ctx, UPSTREAM_MISSING);
+const CI_FAILURE = "(CI is set, so this is a failure, not a pending test)";
+
+/**
+ * A test that needs `needs`. Where they are missing it is declared pending when it is registered (mocha's test
+ * without a body), its title naming what to run; under CI it is a test that fails with that reason instead.
+ */
+export function itNeeds(needs: readonly Need[], title: string, fn: Func | AsyncFunc): Test {
+  const missing = missingFor(needs);
+  if (missing.length === 0) return it(title, fn);
+  if (inCI())
+    return it(title, () => {
+      throw new Error(`${missing.join("; ")} ${CI_FAILURE}`);
+    });
+  return it(`${title} (needs: ${missing.join("; ")})`);
 }
 
-/** For a `before` hook (or a test): helm and kubectl, else pending with the reason (failing under CI). */
-export function needsTools(ctx: Context): void {
-  try {
-    ensureTools();
-  } catch (err) {
-    if (err instanceof ToolsUnavailable) unavailable(ctx, err.message);
-    throw err;
-  }
+/**
+ * A suite whose tests all need `needs`. Where they are missing its body is not run: it holds one pending test
+ * naming what to run, or under CI one failing test.
+ */
+export function describeNeeds(needs: readonly Need[], title: string, fn: (this: Suite) => void): Suite {
+  const missing = missingFor(needs);
+  if (missing.length === 0) return describe(title, fn);
+  return describe(title, () => {
+    if (inCI())
+      it("has what its tests need", () => {
+        throw new Error(`${missing.join("; ")} ${CI_FAILURE}`);
+      });
+    else it(`its tests need: ${missing.join("; ")}`);
+  });
 }
