@@ -46,27 +46,35 @@ export type Need = "upstream" | "tools";
  * Why `needs` cannot be met in this process, if they cannot. A cache that does not match the lock, or ../shared
  * with other bytes, is not a missing prerequisite: it throws, everywhere.
  */
-export function missingFor(needs: readonly Need[]): string[] {
-  const out: string[] = [];
+export function missingFor(needs: readonly Need[]): Array<{ need: Need; reason: string }> {
+  const out: Array<{ need: Need; reason: string }> = [];
   if (needs.includes("upstream")) {
     const u = upstreamData();
     if (u.error) throw u.error;
-    if (!u.state?.ready) out.push(UPSTREAM_MISSING);
+    if (!u.state?.ready) out.push({ need: "upstream", reason: UPSTREAM_MISSING });
   }
   if (needs.includes("tools")) {
     try {
       ensureTools();
     } catch (err) {
       if (!(err instanceof ToolsUnavailable)) throw err;
-      out.push(err.message);
+      out.push({ need: "tools", reason: err.message });
     }
   }
   return out;
 }
 
+/** What a pending test's title says it needs; the whole reason is printed once per run (test/lib/setup.ts). */
+const SHORT: Record<Need, string> = {
+  upstream: `the pinned upstream data (${COMMAND})`,
+  tools: "helm and kubectl on PATH",
+};
+const reasons = (missing: ReturnType<typeof missingFor>) => missing.map((m) => m.reason).join("; ");
+const wants = (missing: ReturnType<typeof missingFor>) => missing.map((m) => SHORT[m.need]).join(" and ");
+
 /** Why the tests that need upstream data or tools cannot run here, if they cannot. */
 export function missingPrerequisites(): string[] {
-  return missingFor(["upstream", "tools"]);
+  return missingFor(["upstream", "tools"]).map((m) => m.reason);
 }
 
 const CI_FAILURE = "(CI is set, so this is a failure, not a pending test)";
@@ -80,9 +88,9 @@ export function itNeeds(needs: readonly Need[], title: string, fn: Func | AsyncF
   if (missing.length === 0) return it(title, fn);
   if (inCI())
     return it(title, () => {
-      throw new Error(`${missing.join("; ")} ${CI_FAILURE}`);
+      throw new Error(`${reasons(missing)} ${CI_FAILURE}`);
     });
-  return it(`${title} (needs: ${missing.join("; ")})`);
+  return it(`${title} (needs ${wants(missing)})`);
 }
 
 /**
@@ -95,8 +103,8 @@ export function describeNeeds(needs: readonly Need[], title: string, fn: (this: 
   return describe(title, () => {
     if (inCI())
       it("has what its tests need", () => {
-        throw new Error(`${missing.join("; ")} ${CI_FAILURE}`);
+        throw new Error(`${reasons(missing)} ${CI_FAILURE}`);
       });
-    else it(`its tests need: ${missing.join("; ")}`);
+    else it(`its tests need ${wants(missing)}`);
   });
 }
