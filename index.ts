@@ -1,21 +1,21 @@
 // Entry point: read and validate the stack's config, compose the platform's components, export outputs.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GITOPS_SECRETS, resolveStackConfig } from "./config";
-import { alertSeedSecrets } from "./components/alerts/destinations";
-import { bridgeMetadata, type AddonIdentity } from "./components/bridge";
+import { resolveStackConfig } from "./config";
 import { Cluster } from "./components/cluster";
-import { chooseCompute } from "./compute";
-import { chooseIdentity } from "./identity";
-import { baseTags, type AwsContext } from "./components/common";
 import { ExternalSecrets } from "./components/externalSecrets";
-import { PlatformKey, platformKeyUses, platformLogGroups } from "./components/kms";
+import { PlatformKey, platformKeyUses } from "./components/kms";
 import {
   LBC_NAMESPACE,
   LBC_SERVICE_ACCOUNT,
   LoadBalancerController,
 } from "./components/loadBalancerController";
 import { Network } from "./components/network";
+import { chooseCompute } from "./compute";
+import { bridgeMetadata, type AddonIdentity } from "./core/bridge";
+import type { AwsContext } from "./core/iam";
+import { baseTags, platformLogGroups } from "./core/names";
+import { programSeedSecrets } from "./core/secrets";
 import { ENGINE_DEFINITIONS } from "./engines";
 import { topologyOf } from "./topology";
 
@@ -73,6 +73,7 @@ const cluster = new Cluster(cfg.name, {
   environment: cfg.environment,
   config: cfg.cluster,
   compute,
+  identity: cfg.identity,
   access: cfg.access,
   privateSubnetIds: network.privateSubnetIds,
   networkReady: network.dependencies,
@@ -80,12 +81,7 @@ const cluster = new Cluster(cfg.name, {
   kmsKeyArn: key.keyArn,
   tags,
 });
-const identity = chooseIdentity(cfg.identity, {
-  ctx,
-  clusterName: cluster.cluster.name,
-  clusterArn: cluster.cluster.arn,
-  oidc: cluster.oidc,
-});
+const identity = cluster.identity;
 
 const externalSecrets = cfg.externalSecrets.enabled
   ? new ExternalSecrets("external-secrets", {
@@ -97,11 +93,11 @@ const externalSecrets = cfg.externalSecrets.enabled
       kmsKeyArn: key.keyArn,
       provider: cluster.provider,
       clusterReady: cluster.ready,
-      extraSeedSecrets: [
-        ...(cfg.gitops.private ? [GITOPS_SECRETS.repository] : []),
-        ...(cfg.gitops.argocd.sso ? [GITOPS_SECRETS.argocdOidc] : []),
-        ...alertSeedSecrets(cfg.alerts.destinations),
-      ].filter((name) => !cfg.externalSecrets.seedSecrets.includes(name)),
+      extraSeedSecrets: programSeedSecrets({
+        privateRepository: cfg.gitops.private,
+        sso: cfg.gitops.argocd.sso !== undefined,
+        alertDestinations: cfg.alerts.destinations.map((d) => d.name),
+      }).filter((name) => !cfg.externalSecrets.seedSecrets.includes(name)),
       replicaRegion: cfg.dr &&
         key.replicaKeyArn && { region: cfg.dr.standbyRegion, kmsKeyArn: key.replicaKeyArn },
       tags,

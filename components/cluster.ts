@@ -1,12 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AccessConfig, ClusterConfig, Environment } from "../config";
+import type { AccessConfig, IdentityMode } from "../config";
 import type { Compute } from "../compute";
-import type { ComputeContext } from "../compute/contract";
-import type { WorkloadIdentity } from "../identity";
-import { ClusterOidc, IrsaIdentity } from "../identity/irsa";
-import { policyDocument, policyJson, roleName, ROLES, type AwsContext } from "./common";
+import type { ComputeContext, ComputeFacts } from "../compute/contract";
+import { policyDocument, policyJson } from "../core/iam";
+import { kubeconfig } from "../core/kubeconfig";
+import { roleName, ROLES } from "../core/names";
+import { chooseIdentity, type WorkloadIdentity } from "../identity";
+import { ClusterOidc } from "../identity/irsa";
 
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 const ACCESS_POLICY = {
@@ -15,23 +17,13 @@ const ACCESS_POLICY = {
   viewer: "AmazonEKSViewPolicy",
 } as const;
 
-export interface ClusterArgs {
-  ctx: AwsContext;
-  clusterName: string;
-  environment: Environment;
-  config: ClusterConfig;
+export interface ClusterArgs extends ComputeFacts {
   compute: Compute;
+  /** How the cluster's workloads, its own add-ons included, get their AWS roles. */
+  identity: IdentityMode;
   access: AccessConfig;
-  privateSubnetIds: pulumi.Input<string>[];
-  /**
-   * Routes, NAT gateways and associations: nodes need egress to join, and on destroy the controllers still
-   * running on them need it to delete what they created in AWS (load balancers) before the network goes.
-   */
-  networkReady: pulumi.Resource[];
   /** Created before the control plane so that EKS never creates its own unencrypted log group. */
   logGroupName: string;
-  kmsKeyArn: pulumi.Input<string>;
-  tags: Record<string, string>;
 }
 
 /** The EKS control plane, its access entries, its OIDC issuer for IRSA, and the compute chosen for it. */
@@ -39,8 +31,8 @@ export class Cluster extends pulumi.ComponentResource {
   readonly cluster: aws.eks.Cluster;
   /** The OIDC provider, created only if some role uses IRSA. */
   readonly oidc: ClusterOidc;
-  /** The cluster's own add-ons' identity (vpc-cni): IRSA whatever the workloads use. */
-  readonly irsa: WorkloadIdentity;
+  /** How pods of this cluster get AWS roles (identity/). */
+  readonly identity: WorkloadIdentity;
   readonly nodeGroups: aws.eks.NodeGroup[];
   /** Everything Helm releases wait for: somewhere to schedule and the node add-ons (compute/contract.ts). */
   readonly ready: pulumi.Resource[];
@@ -151,7 +143,12 @@ export class Cluster extends pulumi.ComponentResource {
       return url;
     });
     this.oidc = new ClusterOidc(name, { issuerUrl: issuer, tags, parent: this });
-    this.irsa = new IrsaIdentity(this.oidc);
+    this.identity = chooseIdentity(args.identity, {
+      ctx,
+      clusterName: this.cluster.name,
+      clusterArn: this.cluster.arn,
+      oidc: this.oidc,
+    });
 
     this.kubeconfig = pulumi.secret(
       pulumi
@@ -168,7 +165,7 @@ export class Cluster extends pulumi.ComponentResource {
       ...computeContext,
       cluster: this.cluster,
       provider: this.provider,
-      irsa: this.irsa,
+      identity: this.identity,
       accessEntries: entries,
     });
     this.nodeGroups = attached.nodeGroups;
@@ -213,28 +210,4 @@ export class Cluster extends pulumi.ComponentResource {
       }),
     );
   }
-}
-
-/** Exec-based kubeconfig: no token is ever written to state; `aws eks get-token` runs with the caller's identity. */
-export function kubeconfig(clusterName: string, endpoint: string, caData: string, region: string): string {
-  return JSON.stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": caData } }],
-    contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
-    "current-context": clusterName,
-    users: [
-      {
-        name: clusterName,
-        user: {
-          exec: {
-            apiVersion: "client.authentication.k8s.io/v1beta1",
-            command: "aws",
-            args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"],
-            interactiveMode: "Never",
-          },
-        },
-      },
-    ],
-  });
 }

@@ -4,28 +4,12 @@ import {
   policyDocument,
   policyJson,
   roleArn,
-  roleName,
-  ROLES,
   type AwsContext,
   type PolicyDocument,
   type Statement,
-} from "./common";
-
-/** One use of the key by roles of this platform, granted by exact role ARN in the key policy. */
-export interface KeyUse {
-  sid: string;
-  roleArns: pulumi.Input<string>[];
-  actions: string[];
-  /** Restrict the use to calls made through these AWS services (e.g. Secrets Manager), in this region. */
-  viaServices?: string[];
-  /**
-   * Name the roles as principals, for service-linked roles: an IAM policy cannot give them the key, so a
-   * statement that only delegates to the account does not either. The roles must exist when the key is created.
-   */
-  direct?: boolean;
-  /** Only grants that an AWS service creates for its own resources (kms:GrantIsForAWSResource). */
-  grantsForAwsResourcesOnly?: boolean;
-}
+} from "../core/iam";
+import { DATA_ACTIONS, type KeyUse } from "../core/key-uses";
+import { roleName, ROLES } from "../core/names";
 
 export interface PlatformKeyArgs {
   ctx: AwsContext;
@@ -70,13 +54,6 @@ const ADMIN_ACTIONS = [
   "kms:CancelKeyDeletion",
   "kms:RotateKeyOnDemand",
   "kms:ReplicateKey",
-];
-export const DATA_ACTIONS = [
-  "kms:Encrypt",
-  "kms:Decrypt",
-  "kms:ReEncrypt*",
-  "kms:GenerateDataKey*",
-  "kms:DescribeKey",
 ];
 
 /** Writing a secret value: Secrets Manager asks for a data key, Parameter Store encrypts. Reading is not writing. */
@@ -166,11 +143,6 @@ export function keyPolicy(p: KeyPolicyInputs): PolicyDocument {
     });
   }
   return policyDocument(statements);
-}
-
-/** The log groups an environment encrypts with the key; named here so the key policy can name them first. */
-export function platformLogGroups(name: string) {
-  return { controlPlane: `/aws/eks/${name}/cluster`, flowLogs: `/aws/vpc/${name}/flow-logs` };
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, roleName, ROLES, type AwsContext, type PolicyDocument } from "./common";
+import { policyDocument, type AwsContext, type PolicyDocument } from "../core/iam";
+import { roleName, ROLES } from "../core/names";
 import type { WorkloadIdentity, WorkloadRole } from "../identity";
 
 export const LBC_NAMESPACE = "kube-system";

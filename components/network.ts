@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConfig } from "../config";
-import { policyDocument, policyJson, type AwsContext } from "./common";
+import { policyDocument, policyJson, type AwsContext } from "../core/iam";
 
 export interface NetworkArgs {
   ctx: AwsContext;

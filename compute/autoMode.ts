@@ -4,10 +4,12 @@
 // capacity is admitted (dev), and the switch that makes it enforce network policies.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AutoModeConfig, Environment } from "../config";
-import { k8sLabels, policyDocument, roleArn, roleName, ROLES, type AwsContext } from "../components/common";
-import { bootstrapRelease, type K8sObject } from "../components/helm";
-import type { KeyUse } from "../components/kms";
+import type { AutoModeConfig } from "../config";
+import { bootstrapRelease, type K8sObject } from "../core/helm";
+import { policyDocument, roleArn, type AwsContext } from "../core/iam";
+import type { KeyUse } from "../core/key-uses";
+import { k8sLabels, roleName, ROLES } from "../core/names";
+import type { Environment } from "../core/project";
 import type {
   AttachContext,
   AttachedCompute,
@@ -142,7 +144,6 @@ export function autoModeObjects(c: AutoModeConfig, environment: Environment, kms
 }
 
 export class AutoModeCompute implements Compute {
-  readonly mode = "autoMode" as const;
   readonly selfManagedLoadBalancing = false;
   private nodeRole?: aws.iam.Role;
 

@@ -3,14 +3,14 @@
 import type * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig, ComputeMode, Environment, NodeGroupConfig } from "../config";
-import type { AwsContext, Statement } from "../components/common";
-import type { KeyUse } from "../components/kms";
+import type { ClusterConfig, NodeGroupConfig } from "../config";
+import type { AwsContext, Statement } from "../core/iam";
+import type { KeyUse } from "../core/key-uses";
+import type { Environment } from "../core/project";
 import type { WorkloadIdentity } from "../identity";
 
-export interface ComputeContext {
-  /** Logical name prefix of the resources (the Cluster component's name). */
-  name: string;
+/** What a cluster is, as its compute needs to know it (components/cluster.ts ClusterArgs extends it). */
+export interface ComputeFacts {
   clusterName: string;
   environment: Environment;
   ctx: AwsContext;
@@ -20,6 +20,11 @@ export interface ComputeContext {
   networkReady: pulumi.Resource[];
   kmsKeyArn: pulumi.Input<string>;
   tags: Record<string, string>;
+}
+
+export interface ComputeContext extends ComputeFacts {
+  /** Logical name prefix of the resources (the Cluster component's name). */
+  name: string;
   parent: pulumi.Resource;
   managedPolicy(name: string): pulumi.Output<string>;
 }
@@ -42,8 +47,8 @@ export interface ControlPlaneCompute {
 export interface AttachContext extends ComputeContext {
   cluster: aws.eks.Cluster;
   provider: k8s.Provider;
-  /** The cluster's own add-ons always use IRSA (see compute/nodeGroups.ts). */
-  irsa: WorkloadIdentity;
+  /** How the cluster's own add-ons get their roles (identity/). */
+  identity: WorkloadIdentity;
   /** Access entries: the provider's credentials work only once they exist. */
   accessEntries: pulumi.Resource[];
 }
@@ -60,7 +65,6 @@ export interface AttachedCompute {
 }
 
 export interface Compute {
-  readonly mode: ComputeMode;
   /** Whether load balancers need the self-managed AWS Load Balancer Controller (and its role). */
   readonly selfManagedLoadBalancing: boolean;
   /** Who else uses the platform key for node or volume encryption, for the key policy. */

@@ -2,15 +2,9 @@
 // core add-ons (vpc-cni, kube-proxy, CoreDNS, and the Pod Identity agent when it is used) as EKS add-ons.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  AUTOSCALING_SERVICE_ROLE,
-  policyDocument,
-  roleArn,
-  roleName,
-  ROLES,
-  type AwsContext,
-} from "../components/common";
-import { DATA_ACTIONS, type KeyUse } from "../components/kms";
+import { AUTOSCALING_SERVICE_ROLE, policyDocument, roleArn, type AwsContext } from "../core/iam";
+import { DATA_ACTIONS, type KeyUse } from "../core/key-uses";
+import { roleName, ROLES } from "../core/names";
 import type { AttachContext, AttachedCompute, Compute, NodeGroups } from "./contract";
 
 // The charts render NetworkPolicies; without this the CNI's network policy agent (a container of aws-node,
@@ -23,7 +17,6 @@ const ADDON_CONFIGURATION: Record<string, object> = { "vpc-cni": { enableNetwork
 const NODE_DAEMONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
 
 export class NodeGroupsCompute implements Compute {
-  readonly mode = "nodeGroups" as const;
   readonly selfManagedLoadBalancing = true;
 
   constructor(private readonly groups: NodeGroups) {}
@@ -58,13 +51,14 @@ export class NodeGroupsCompute implements Compute {
     const parent = { parent: c.parent };
 
     // The VPC CNI gets its permissions from its own role so that the node role holds only the worker and ECR
-    // policies. IRSA in both identity modes: aws-node starts before the Pod Identity agent can answer.
-    const cniRole = c.irsa.role(
+    // policies.
+    const cniRole = c.identity.role(
       `${name}-vpc-cni`,
       {
         roleName: roleName(clusterName, ROLES.vpcCni),
         namespace: "kube-system",
         serviceAccount: "aws-node",
+        webIdentity: true,
         managedPolicyArns: [c.managedPolicy("AmazonEKS_CNI_Policy")],
         tags,
       },

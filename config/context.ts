@@ -1,7 +1,6 @@
 // What the env- and region-dependent rules read. Unknown (invalid) environment or region: those rules are skipped,
 // so one wrong value hides nothing else and causes no follow-on errors.
-export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
+import type { Environment } from "../core/project";
 
 export interface Ctx {
   env?: Environment;

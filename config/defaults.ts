@@ -1,9 +1,9 @@
 // Everything that differs between environments, on purpose, and the one place defaults are merged under a stack's
 // values. The rest of the defaults is the same everywhere.
-import { ARGOCD_TEMPLATE_CHART_REPOS, CHARTS } from "../pins";
-import type { Environment } from "./context";
+import { ENGINE_FACTS } from "../core/engines";
+import { ARGOCD_TEMPLATE_CHART_REPOS, CHARTS } from "../core/pins";
+import type { Environment } from "../core/project";
 import { K8S_VERSION, type AutoModeCapacityType, type ComputeMode } from "./sections/cluster";
-import { ENGINE_NAMESPACE } from "./sections/externalSecrets";
 import type { PlatformConfig } from "./schema";
 
 type NodeGroupDefaults = Omit<PlatformConfig["nodeGroups"][string], "architecture">;
@@ -26,7 +26,10 @@ export type Defaults = {
   alerts: PlatformConfig["alerts"];
 };
 
-const PLATFORM_NAMESPACES = [...new Set<string>(Object.values(ENGINE_NAMESPACE)), "external-secrets"];
+const PLATFORM_NAMESPACES = [
+  ...new Set<string>(Object.values(ENGINE_FACTS).map((e) => e.namespace)),
+  "external-secrets",
+];
 const NON_PROD_SYNC: SyncDefaults = {
   automated: true,
   prune: true,

@@ -1,19 +1,12 @@
 // The one typed, validated configuration of the program: a declarative zod schema (schema.ts, one file per
 // section under sections/), merged over the per-environment defaults (defaults.ts) and validated before any
 // resource is created. Errors name the key path, the value and what is allowed.
-export { ENVIRONMENTS, type Environment } from "./context";
 export { DEFAULTS } from "./defaults";
-export { ConfigError, PROJECT } from "./problems";
+export { ConfigError } from "./problems";
 export { rawNamespace, resolveConfig, resolveStackConfig } from "./resolve";
 export { stackFileJsonSchema, type PlatformConfig } from "./schema";
 export type { AccessConfig } from "./sections/access";
-export {
-  ALERT_TYPES,
-  alertSecret,
-  type AlertDestination,
-  type AlertsConfig,
-  type AlertType,
-} from "./sections/alerts";
+export { ALERT_TYPES, type AlertDestination, type AlertsConfig, type AlertType } from "./sections/alerts";
 export {
   AUTO_MODE_CAPACITY_TYPES,
   COMPUTE_MODES,
@@ -23,28 +16,18 @@ export {
   type ComputeMode,
 } from "./sections/cluster";
 export type { DrConfig } from "./sections/dr";
-export { ENGINE_NAMESPACE, GITOPS_SECRETS, type ExternalSecretsConfig } from "./sections/externalSecrets";
+export type { ExternalSecretsConfig } from "./sections/externalSecrets";
 export {
   EKS_ARGOCD_ROLES,
-  ENGINE_TEMPLATE_DIR,
-  ENGINES,
   PINNED_REVISION_RE,
   type EksArgoCdConfig,
   type ArgoCdConfig,
-  type Engine,
   type FluxConfig,
   type GitOpsConfig,
   type SyncConfig,
   type SyncWindow,
 } from "./sections/gitops";
-export {
-  FLEET_ROLES,
-  HUB_ENGINES,
-  type FleetConfig,
-  type FleetProject,
-  type FleetSpoke,
-  type HubEngine,
-} from "./sections/fleet";
+export { FLEET_ROLES, type FleetConfig, type FleetProject, type FleetSpoke } from "./sections/fleet";
 export { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
 export type { KmsConfig } from "./sections/kms";
 export type { NetworkConfig } from "./sections/network";

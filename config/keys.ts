@@ -4,7 +4,8 @@
 import { z } from "zod";
 import { ACCOUNT_RE } from "./aws";
 import { addIssues } from "./issues";
-import { isSecretKey, PROJECT, type Problems } from "./problems";
+import { PROJECT } from "../core/project";
+import { isSecretKey, type Problems } from "./problems";
 import { list, section, text } from "./rules";
 import { tagMap } from "./sections/tags";
 

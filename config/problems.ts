@@ -1,6 +1,6 @@
 // How a problem is told to a person: `gitops-platform:<key.path> = <JSON value>: <what is allowed>`, with the
 // value redacted when it may carry a secret, cut when it is long, and a hint when YAML changed its type.
-export const PROJECT = "gitops-platform";
+import { PROJECT } from "../core/project";
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -1,11 +1,14 @@
 // Validates one stack's config and merges it over the environment's defaults: every problem at once, before any
 // resource is created.
 import { isRegion, partitionOf } from "./aws";
-import type { Ctx, Environment } from "./context";
+import { ENGINE_FACTS, HUB_ENGINES, type Engine } from "../core/engines";
+import { PROJECT, type Environment } from "../core/project";
+import { GITOPS_SECRETS, seedResourceName } from "../core/secrets";
+import type { Ctx } from "./context";
 import { DEFAULTS, withDefaults } from "./defaults";
 import { addIssues } from "./issues";
 import { checkProviderValues, checkStackKeys, sanitize } from "./keys";
-import { ConfigError, PROJECT, Problems } from "./problems";
+import { ConfigError, Problems } from "./problems";
 import {
   environment as environmentSchema,
   name as nameSchema,
@@ -17,9 +20,7 @@ import {
 } from "./schema";
 import { defaultAddons } from "./sections/cluster";
 import { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
-import { ENGINE_NAMESPACE, GITOPS_SECRETS, seedResourceName } from "./sections/externalSecrets";
-import { HUB_ENGINES } from "./sections/fleet";
-import { ENGINE_TEMPLATE_DIR, refusedWithManagedArgoCd, type Engine } from "./sections/gitops";
+import { refusedArgoCdSettings } from "./sections/gitops";
 
 /** Validates one stack's raw `gitops-platform:*` config and merges it over the environment's defaults. */
 export function resolveConfig(raw: Record<string, unknown>, region: string | undefined): PlatformConfig {
@@ -92,7 +93,7 @@ function resolveInto(
       ...gitopsRaw,
       path: hub
         ? "gitops/clusters/hub/argocd"
-        : `gitops/clusters/${environment ?? "dev"}/${ENGINE_TEMPLATE_DIR[engine as Engine] ?? engine}`,
+        : `gitops/clusters/${environment ?? "dev"}/${ENGINE_FACTS[engine as Engine]?.templateDir ?? engine}`,
     };
   }
 
@@ -201,7 +202,8 @@ function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: 
   }
   if (ok("gitops", "alerts") && cfg.gitops.engine === "eks-argocd") {
     const gitopsRaw = isObject(raw.gitops) ? raw.gitops : {};
-    for (const [key, value, why] of refusedWithManagedArgoCd(
+    for (const [key, value, why] of refusedArgoCdSettings(
+      cfg.gitops.engine,
       isObject(gitopsRaw.argocd) ? gitopsRaw.argocd : {},
     ))
       problems.add(key, value, why);
@@ -235,7 +237,7 @@ function acrossSections(cfg: PlatformConfig, raw: Record<string, unknown>, ctx: 
             ? `must be true with ${needsSecrets.join(" and ")}: the External Secrets component creates (and replicates) the Secrets Manager entry the capability reads`
             : `must be true with ${needsSecrets.join(" and ")}: those credentials come from Secrets Manager through External Secrets`,
         );
-      const ns = ENGINE_NAMESPACE[cfg.gitops.engine];
+      const ns = ENGINE_FACTS[cfg.gitops.engine].namespace;
       if (!cfg.externalSecrets.allowedNamespaces.includes(ns))
         problems.add(
           "externalSecrets.allowedNamespaces",

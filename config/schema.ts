@@ -4,7 +4,8 @@
 // defaults in defaults.ts if it has any, and document its keys in README.md (test/config-schema.test.ts checks).
 import { z } from "zod";
 import { REGIONS } from "./aws";
-import { ENVIRONMENTS, type Ctx, type Environment } from "./context";
+import { ENVIRONMENTS, type Environment } from "../core/project";
+import type { Ctx } from "./context";
 import { PROVIDER_KEYS } from "./keys";
 import { oneOf, text } from "./rules";
 import { access } from "./sections/access";

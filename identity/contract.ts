@@ -1,9 +1,9 @@
 // The identity axis: how a workload's pods get an AWS role. One contract, one file per choice (irsa.ts,
-// podIdentity.ts), chosen once in index.ts from `identity`; components ask for a role and never see the mode.
+// podIdentity.ts), chosen once from `identity` (identity/index.ts) for the cluster; components ask for a role and
+// never see the mode.
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import type { IdentityMode } from "../config";
-import type { PolicyDocument } from "../components/common";
+import type { PolicyDocument } from "../core/iam";
 
 /** A role for exactly one service account of one namespace of this cluster. */
 export interface WorkloadRoleRequest {
@@ -12,6 +12,12 @@ export interface WorkloadRoleRequest {
   namespace: string;
   /** Several when one identity spans pods that act together (Argo CD's application controller and server). */
   serviceAccount: string | string[];
+  /**
+   * The pods reach AWS by exchanging a service account token (web identity), whatever the stack's mode: the VPC
+   * CNI (aws-node starts before the Pod Identity agent can answer) and Flux's SOPS decryption (kustomize-controller
+   * exchanges another service account's token).
+   */
+  webIdentity?: boolean;
   /** Inline permissions; omit for a role that only carries managed policies. */
   policy?: pulumi.Input<PolicyDocument>;
   managedPolicyArns?: pulumi.Input<string>[];
@@ -39,7 +45,6 @@ export interface WorkloadRole {
 }
 
 export interface WorkloadIdentity {
-  readonly mode: IdentityMode;
   role(name: string, request: WorkloadRoleRequest, opts: { parent: pulumi.Resource }): WorkloadRole;
 }
 

@@ -1,7 +1,7 @@
 // Chooses the identity once, from `identity`. Adding a choice: one file here and one line below.
 import type * as pulumi from "@pulumi/pulumi";
 import type { IdentityMode } from "../config";
-import type { AwsContext } from "../components/common";
+import type { AwsContext } from "../core/iam";
 import type { WorkloadIdentity } from "./contract";
 import { IrsaIdentity, type ClusterOidc } from "./irsa";
 import { PodIdentity } from "./podIdentity";
@@ -18,7 +18,7 @@ export interface IdentityFacts {
 export function chooseIdentity(mode: IdentityMode, f: IdentityFacts): WorkloadIdentity {
   const choices: Record<IdentityMode, () => WorkloadIdentity> = {
     irsa: () => new IrsaIdentity(f.oidc),
-    podIdentity: () => new PodIdentity(f),
+    podIdentity: () => new PodIdentity(f, new IrsaIdentity(f.oidc)),
   };
   return choices[mode]();
 }

@@ -1,7 +1,7 @@
 // IRSA: the cluster's OIDC provider federates its service-account tokens; each role trusts one subject.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, policyJson } from "../components/common";
+import { policyDocument, policyJson } from "../core/iam";
 import {
   assertWorkloadNames,
   type WorkloadIdentity,
@@ -127,8 +127,6 @@ export class ClusterOidc {
 }
 
 export class IrsaIdentity implements WorkloadIdentity {
-  readonly mode = "irsa" as const;
-
   constructor(private readonly oidc: ClusterOidc) {}
 
   role(name: string, request: WorkloadRoleRequest, opts: { parent: pulumi.Resource }): WorkloadRole {

@@ -8,7 +8,7 @@ import {
   type AwsContext,
   type PolicyDocument,
   type Statement,
-} from "../components/common";
+} from "../core/iam";
 import {
   assertWorkloadNames,
   type WorkloadIdentity,
@@ -157,17 +157,18 @@ export class PodIdentityRole extends pulumi.ComponentResource implements Workloa
 }
 
 export class PodIdentity implements WorkloadIdentity {
-  readonly mode = "podIdentity" as const;
-
   constructor(
     private readonly facts: {
       ctx: AwsContext;
       clusterName: pulumi.Input<string>;
       clusterArn: pulumi.Input<string>;
     },
+    /** Roles whose pods must exchange a token (WorkloadRoleRequest.webIdentity). */
+    private readonly webIdentity: WorkloadIdentity,
   ) {}
 
   role(name: string, request: WorkloadRoleRequest, opts: { parent: pulumi.Resource }): WorkloadRole {
+    if (request.webIdentity) return this.webIdentity.role(name, request, opts);
     return new PodIdentityRole(name, { ...request, ...this.facts }, opts);
   }
 }

@@ -7,17 +7,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { BOOTSTRAP_CHART } from "../components/helm";
+import { BOOTSTRAP_CHART } from "../core/helm";
 import {
   COMPUTE_MODES,
   ConfigError,
-  ENGINES,
   IDENTITY_MODES,
   resolveStackConfig,
   type ComputeMode,
-  type Engine,
   type IdentityMode,
 } from "../config";
+import { ENGINES, type Engine } from "../core/engines";
 import { redactString } from "../config/problems";
 import { StackFileError } from "../config/stackFile";
 import { renderBootstrap } from "../test/lib/render";

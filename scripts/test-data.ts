@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CHARTS, type ChartPin, type CrdPin, type UpstreamSource } from "../pins";
+import { CHARTS, type ChartPin, type CrdPin, type UpstreamSource } from "../core/pins";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const CACHE_DIR = path.join(ROOT, ".cache", "upstream");

@@ -3,7 +3,7 @@
 // PodDisruptionBudgets exactly where there is more than one replica, CRDs that outlive their release, and
 // network policies that something enforces.
 import * as assert from "node:assert/strict";
-import { CHARTS } from "../pins";
+import { CHARTS } from "../core/pins";
 import { modeOverrides } from "../scripts/plan";
 import {
   active,

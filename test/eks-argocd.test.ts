@@ -7,13 +7,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { ENGINES, HUB_ENGINES, resolveConfig } from "../config";
+import { resolveConfig } from "../config";
+import { ENGINES, HUB_ENGINES } from "../core/engines";
 import { ENGINE_DEFINITIONS } from "../engines";
 import {
   NOTIFICATIONS_CONFIG_MAP,
   NOTIFICATIONS_SECRET,
   notificationsValues,
-} from "../components/alerts/argocd";
+} from "../engines/argo/notifications";
 import { runPolicies } from "../policy/harness";
 import { ROOT } from "../scripts/engine";
 import { configProblems, stackRaw } from "./lib/config";
@@ -25,8 +26,8 @@ import { renderBootstrap } from "./lib/render";
 import { itNeeds } from "./lib/prerequisites";
 import { generateApplications } from "./lib/appset";
 import { asServer } from "../scripts/fleet-plan";
-import type { FleetHubOutputs } from "../components/fleet";
-import { MANUAL_ONLY_WINDOW } from "../topology/hub";
+import type { FleetHubOutputs } from "../topology/fleet-hub";
+import { MANUAL_ONLY_WINDOW } from "../engines/argo/projects";
 
 type Obj = Record<string, any>;
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as object;

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { resolveConfig } from "../config";
 import { configProblems, stackRaw } from "./lib/config";
-import { CHARTS } from "../pins";
+import { CHARTS } from "../core/pins";
 import { assertValidCustomResource } from "./lib/crd";
 import { buildStack, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";

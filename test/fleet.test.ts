@@ -8,9 +8,9 @@ import { asServer, discoverFleets, fleetPlanFiles, planFleet } from "../scripts/
 import { GOLDEN_CASES, GOLDEN_FILE, graphOf } from "../scripts/graph-record";
 import { parseArgs, writeFiles } from "../scripts/plan";
 import { resolveConfig } from "../config";
-import { APPLICATION_CLUSTER_LABEL, type FleetHubOutputs } from "../components/fleet";
+import { APPLICATION_CLUSTER_LABEL, type FleetHubOutputs } from "../topology/fleet-hub";
 import { runPolicies } from "../policy/harness";
-import { MANUAL_ONLY_WINDOW } from "../topology/hub";
+import { MANUAL_ONLY_WINDOW } from "../engines/argo/projects";
 import { generateApplications, renderTemplate } from "./lib/appset";
 import { configProblems, stackRaw } from "./lib/config";
 import { assertValidCustomResource } from "./lib/crd";
@@ -18,7 +18,7 @@ import { buildFleet, buildStack, type CapturedResource, type Stack } from "./lib
 import { simulateResourcePolicy } from "./lib/iam";
 import { kubectlKustomize } from "./lib/kustomize";
 import { chartDataDir, describeNeeds, itNeeds } from "./lib/prerequisites";
-import { CHARTS } from "../pins";
+import { CHARTS } from "../core/pins";
 import { renderBootstrap } from "./lib/render";
 
 type Any = any;

@@ -17,7 +17,7 @@ import {
   ValidationResult,
 } from "./lib/crd";
 import { isBuiltinKind, validateBuiltinObject } from "./lib/k8s-schema";
-import { CHARTS, type ChartName, type ChartPin } from "../pins";
+import { CHARTS, type ChartName, type ChartPin } from "../core/pins";
 import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
 import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
 import { describeNeeds } from "./lib/prerequisites";

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CHARTS, type ChartPin } from "../pins";
+import { CHARTS, type ChartPin } from "../core/pins";
 import {
   COMMAND,
   crdOrigin,
@@ -22,7 +22,7 @@ import {
   readLock,
   type Plan,
 } from "../scripts/test-data";
-import { BOOTSTRAP_CHART } from "../components/helm";
+import { BOOTSTRAP_CHART } from "../core/helm";
 import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
 import { buildStack } from "./lib/harness";
 import { locateTools, MIN_VERSION, ToolsUnavailable } from "./lib/kustomize";

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
-import { ARGOCD_TEMPLATE_CHART_REPOS, CHARTS } from "../pins";
+import { ARGOCD_TEMPLATE_CHART_REPOS, CHARTS } from "../core/pins";
 import {
   Answer,
   argoRolloutDecision,

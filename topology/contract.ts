@@ -3,9 +3,9 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import type { Cluster } from "../components/cluster";
-import type { AwsContext } from "../components/common";
 import type { ExternalSecrets } from "../components/externalSecrets";
 import type { Network } from "../components/network";
+import type { AwsContext } from "../core/iam";
 import type { EngineOutputs } from "../engines";
 import type { WorkloadIdentity } from "../identity";
 
@@ -28,7 +28,7 @@ export interface TopologyInputs {
 /** The stack outputs a topology adds: its engine's (engines/), if it runs one. */
 export interface TopologyOutputs extends EngineOutputs {
   gitopsNamespace?: string;
-  /** A hub: what its spokes read (components/fleet.ts FleetHubOutputs). A spoke: its registration. */
+  /** A hub: what its spokes read (topology/fleet-hub.ts FleetHubOutputs). A spoke: its registration. */
   fleet?: pulumi.Output<unknown>;
 }
 

@@ -1,71 +1,18 @@
 // A fleet's hub: a management cluster running Argo CD (self-managed with HA and SSO, or the EKS capability) that
 // deploys to the spokes it admits, one AppProject per environment, and no application workloads of its own.
 import * as pulumi from "@pulumi/pulumi";
-import {
-  ENVIRONMENTS,
-  type Environment,
-  type FleetConfig,
-  type FleetProject,
-  type GitOpsConfig,
-  type HubEngine,
-} from "../config";
-import { projectSubscriptions } from "../components/alerts/argocd";
-import { ARGOCD_NAMESPACE } from "../components/argocd";
-import { k8sLabels, roleName } from "../components/common";
-import { clusterSecretName, FleetHub, registrarGroup, type FleetHubOutputs } from "../components/fleet";
-import type { K8sObject } from "../components/helm";
+import type { FleetConfig } from "../config";
+import type { HubEngine } from "../core/engines";
+import { k8sLabels, roleName } from "../core/names";
+import { ENVIRONMENTS } from "../core/project";
 import { ENGINE_DEFINITIONS } from "../engines";
+import { projectSubscriptions } from "../engines/argo/notifications";
+import { ARGOCD_NAMESPACE, environmentProject } from "../engines/argo/projects";
 import type { Topology } from "./contract";
+import { clusterSecretName, FleetHub, registrarGroup, type FleetHubOutputs } from "./fleet-hub";
 import { engineArgs } from "./single";
 
 type HubConfig = Extract<FleetConfig, { role: "hub" }>;
-
-/** Blocks every automated sync and lets a person sync by hand: a project whose Applications must not auto-sync. */
-export const MANUAL_ONLY_WINDOW = {
-  kind: "deny",
-  schedule: "* * * * *",
-  duration: "24h",
-  timeZone: "UTC",
-  manualSync: true,
-} as const;
-
-/**
- * One environment's project on the hub: its destinations are exactly the spokes the hub admits for that
- * environment (by their Argo CD cluster name), so an Application of this project cannot reach another
- * environment's cluster, nor the hub. Without automated sync the project itself refuses automated syncs.
- */
-export function environmentProject(
-  environment: Environment,
-  hub: HubConfig,
-  c: GitOpsConfig,
-  labels: Record<string, string>,
-  /** The alerts' subscriptions (components/alerts/argocd.ts), so the spokes' Applications are covered too. */
-  subscriptions: Record<string, string> = {},
-): K8sObject {
-  const project: FleetProject = hub.projects[environment];
-  const spokes = Object.keys(hub.spokes)
-    .filter((name) => hub.spokes[name].environment === environment)
-    .sort();
-  return {
-    apiVersion: "argoproj.io/v1alpha1",
-    kind: "AppProject",
-    metadata: { name: environment, namespace: ARGOCD_NAMESPACE, labels, annotations: subscriptions },
-    spec: {
-      description: `Platform add-ons and workloads of the ${environment} spokes`,
-      sourceRepos: [c.repoUrl, ...c.argocd.extraSourceRepos],
-      destinations: spokes.map((name) => ({ name, namespace: "*" })),
-      // The managed Argo CD reads Applications only from namespaces a project lists; the self-managed one always
-      // reads its own, so the list costs it nothing.
-      sourceNamespaces: [ARGOCD_NAMESPACE],
-      clusterResourceWhitelist: [{ group: "*", kind: "*" }],
-      orphanedResources: { warn: true },
-      syncWindows: [...(project.automated ? [] : [MANUAL_ONLY_WINDOW]), ...project.windows].map((w) => ({
-        ...w,
-        applications: ["*"],
-      })),
-    },
-  };
-}
 
 export const hub: Topology = (i) => {
   const fleet = i.cfg.fleet as HubConfig;
@@ -74,7 +21,6 @@ export const hub: Topology = (i) => {
   const engine = ENGINE_DEFINITIONS[engineName].create(engineName, {
     ...engineArgs(i),
     hub: {
-      identity: i.identity,
       roleName: roleName(i.cfg.name, "argocd"),
       // No environment label: no ApplicationSet's selector matches the hub itself.
       inClusterLabelKeys: ["cluster_name"],
@@ -98,6 +44,7 @@ export const hub: Topology = (i) => {
     clusterName: i.cluster.cluster.name,
     spokes: fleet.spokes,
     provider: i.cluster.provider,
+    namespace: engine.namespace,
     // The registrars' Roles live in the engine's namespace, which its root objects' release creates or follows.
     namespaceReady: [engine.root],
     labels,

@@ -14,7 +14,7 @@ export function engineArgs(i: TopologyInputs): EngineArgs {
     alerts: i.cfg.alerts,
     secretsPrefix: i.cfg.externalSecrets.prefix,
     bridge: i.bridge,
-    irsa: i.cluster.irsa,
+    identity: i.identity,
     kmsKeyArn: i.kmsKeyArn,
     provider: i.cluster.provider,
     clusterReady: i.cluster.ready,

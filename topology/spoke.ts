@@ -1,10 +1,13 @@
 // A fleet's spoke: no engine of its own; it admits the hub's Argo CD and registers itself on the hub, whose
 // ApplicationSets then deploy its add-ons and apps by its labels.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, PROJECT, type Environment, type FleetConfig, type HubEngine } from "../config";
-import { SpokeRegistration, type FleetHubOutputs, type HubEngineDefinition } from "../components/fleet";
-import { ENGINE_DEFINITIONS } from "../engines";
+import { ConfigError, type FleetConfig } from "../config";
+import type { HubEngine } from "../core/engines";
+import { PROJECT, type Environment } from "../core/project";
+import { ENGINE_DEFINITIONS, type HubEngineDefinition } from "../engines";
 import type { Topology } from "./contract";
+import type { FleetHubOutputs } from "./fleet-hub";
+import { SpokeRegistration } from "./spoke-registration";
 
 export interface SpokeFacts {
   hubStack: string;

@@ -4,8 +4,6 @@ import { defaulted, fail, list, oneOf, section, text } from "../rules";
 
 export const ALERT_TYPES = ["slack", "webhook", "msteams"] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
-/** Secrets Manager entry (under the environment's prefix) holding one destination's credential. */
-export const alertSecret = (destination: string) => `alerts/${destination}`;
 
 const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 // Slack channel names: lowercase letters, digits, '-', '_', at most 80 characters.

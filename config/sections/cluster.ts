@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isAligned, parseCidr } from "../../components/cidr";
+import { isAligned, parseCidr } from "../../core/cidr";
 import type { Ctx } from "../context";
 import { bool, defaulted, fail, list, oneOf, oneOfNumbers, section, text } from "../rules";
 import type { IdentityMode } from "./identity";

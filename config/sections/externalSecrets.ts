@@ -1,29 +1,24 @@
 import { z } from "zod";
 import { MAX_SECRET_NAME, SECRET_NAME_RE } from "../aws";
-import { ENVIRONMENTS, type Ctx } from "../context";
+import { ENGINE_FACTS } from "../../core/engines";
+import { ENVIRONMENTS } from "../../core/project";
+import { seedResourceName } from "../../core/secrets";
+import type { Ctx } from "../context";
 import { bool, defaulted, fail, int, list, section, text } from "../rules";
 
-// The managed Argo CD watches one namespace for its Applications, chosen at creation; `argocd` keeps the
-// gitops/ template's ApplicationSets (metadata.namespace: argocd) working unchanged.
-export const ENGINE_NAMESPACE = { argocd: "argocd", flux: "flux-system", "eks-argocd": "argocd" } as const;
-/** Secrets Manager entries (under the environment's prefix) the GitOps engine reads, when configured. */
-export const GITOPS_SECRETS = { repository: "gitops/repository", argocdOidc: "argocd/oidc" } as const;
+/** The engines' namespaces, which no other component may take. */
+const ENGINE_NAMESPACES = Object.values(ENGINE_FACTS).map((e) => e.namespace as string);
 
 const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SECRET_PATH_RE = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
 const namespace = (what = "a namespace name") => text(what, K8S_NAME_RE, 63);
-
-/** The resource name components/externalSecrets.ts gives a seed secret: '/' as '-'. */
-export function seedResourceName(secret: string): string {
-  return secret.replace(/\//g, "-");
-}
 
 export function externalSecrets(c: Ctx) {
   return section({
     enabled: defaulted(bool()),
     chartVersion: defaulted(text("an exact chart version (X.Y.Z)", /^\d{1,4}\.\d{1,4}\.\d{1,4}$/, 16)),
     namespace: defaulted(
-      namespace().refine((n) => !Object.values<string>(ENGINE_NAMESPACE).includes(n), {
+      namespace().refine((n) => !ENGINE_NAMESPACES.includes(n), {
         error: "must not be argocd or flux-system: the engines own those",
       }),
     ),

@@ -1,14 +1,13 @@
 import { z } from "zod";
 import { ROLE_ARN_RE } from "../aws";
-import { ENVIRONMENTS, type Ctx, type Environment } from "../context";
+import { HUB_ENGINES } from "../../core/engines";
+import { ENVIRONMENTS, type Environment } from "../../core/project";
+import type { Ctx } from "../context";
 import { bool, fail, list, oneOf, section, text } from "../rules";
-import { refuseOpenWindows, window, type Engine } from "./gitops";
+import { refuseOpenWindows, window } from "./gitops";
 import { NAME_RE } from "./tags";
 
 export const FLEET_ROLES = ["hub", "spoke"] as const;
-/** The engines that can run a fleet's hub: both Argo CDs. */
-export const HUB_ENGINES = ["argocd", "eks-argocd"] as const satisfies readonly Engine[];
-export type HubEngine = (typeof HUB_ENGINES)[number];
 /** `org/project/stack`, `project/stack` or `stack`: what `pulumi.StackReference` accepts. */
 const STACK_REF_RE = /^([A-Za-z0-9][\w.-]*\/){0,2}[A-Za-z0-9][\w.-]*$/;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ENGINE_FACTS, ENGINES, type Engine } from "../../core/engines";
 import { isRegion, partitionOf } from "../aws";
 import type { Ctx } from "../context";
 import { longestGapMinutes, parseCron } from "../cron";
@@ -19,10 +20,6 @@ import {
   timeZoneProblem,
 } from "../rules";
 
-export const ENGINES = ["argocd", "flux", "eks-argocd"] as const;
-export type Engine = (typeof ENGINES)[number];
-/** The gitops/clusters/<env>/<dir> entry point each engine reads: both Argo CDs read the same template. */
-export const ENGINE_TEMPLATE_DIR = { argocd: "argocd", flux: "flux", "eks-argocd": "argocd" } as const;
 /** The managed Argo CD's built-in roles (EKS CreateCapability rbacRoleMappings[].role). */
 export const EKS_ARGOCD_ROLES = ["ADMIN", "EDITOR", "VIEWER"] as const;
 // sso-admin's InstanceArn pattern, and identitystore's UserId/GroupId.
@@ -34,21 +31,6 @@ const LABEL_RE =
   /^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?=(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 /** EKS: at most 1,000 Identity Center users and groups per Argo CD capability. */
 const EKS_ARGOCD_MAX_IDENTITIES = 1000;
-/**
- * What the self-managed Argo CD lets a stack tune and the managed one does not, refused by the key the stack set
- * rather than ignored: AWS runs, sizes and upgrades the capability, and it signs people in only through IAM
- * Identity Center (README, "Self-managed or managed Argo CD").
- */
-const EKS_ARGOCD_REFUSED: Record<string, string> = {
-  sso: "cannot be used with gitops.engine eks-argocd: the managed Argo CD signs in only through IAM Identity Center; set gitops.eksArgocd.identityCenter and gitops.eksArgocd.rbac instead",
-  url: "cannot be used with gitops.engine eks-argocd: EKS gives the managed Argo CD its URL",
-  adminGroups:
-    "cannot be used with gitops.engine eks-argocd: map IAM Identity Center groups to ADMIN in gitops.eksArgocd.rbac instead",
-  ha: "cannot be used with gitops.engine eks-argocd: AWS runs and scales the managed Argo CD, there are no replicas to set",
-  chartVersion:
-    "cannot be used with gitops.engine eks-argocd: AWS chooses and upgrades the managed Argo CD's version",
-};
-
 const identityIds = list(
   text(
     "an Identity Store id (aws identitystore list-groups / list-users), not a display name",
@@ -302,21 +284,23 @@ export function gitops(c: Ctx) {
         "must be pinned in prod: a release tag (v1.4.2) or a full commit SHA, not a moving branch or HEAD",
       );
     // Flux always reconciles: for it, prod's gate is the pinned revision, and `automated` does not apply.
-    if (g.engine !== "flux" && c.prod && g.sync.automated && !g.sync.windows.some((w) => w.kind === "allow"))
+    const engine = ENGINE_FACTS[g.engine];
+    const honours = (setting: string) => !Object.hasOwn(engine.refusedArgoCdSettings, setting);
+    if (engine.argoCd && c.prod && g.sync.automated && !g.sync.windows.some((w) => w.kind === "allow"))
       fail(
         ctx,
         ["sync", "automated"],
         "needs gitops.sync.windows with an allow window in prod: automated sync in prod must be gated",
       );
-    if (g.engine === "flux" && g.sync.windows.length > 0)
+    if (!engine.argoCd && g.sync.windows.length > 0)
       fail(
         ctx,
         ["sync", "windows"],
         "are an ArgoCD feature; with Flux, prod is gated by a pinned targetRevision",
       );
-    if (c.prod && g.engine === "argocd" && !g.argocd.ha)
+    if (c.prod && engine.argoCd && honours("ha") && !g.argocd.ha)
       fail(ctx, ["argocd", "ha"], "must be true in prod: the GitOps controller is what keeps prod converged");
-    if (g.engine !== "eks-argocd" && g.argocd.sso && g.argocd.url === undefined)
+    if (honours("sso") && g.argocd.sso && g.argocd.url === undefined)
       fail(
         ctx,
         ["argocd", "url"],
@@ -332,11 +316,12 @@ export type ArgoCdConfig = GitOpsConfig["argocd"];
 export type FluxConfig = GitOpsConfig["flux"];
 export type EksArgoCdConfig = NonNullable<GitOpsConfig["eksArgocd"]>;
 
-/** The self-managed settings a stack wrote (before defaults) that the managed engine cannot honour. */
-export function refusedWithManagedArgoCd(
+/** The `gitops.argocd` settings a stack wrote (before defaults) that its engine cannot honour. */
+export function refusedArgoCdSettings(
+  engine: Engine,
   argocdRaw: Record<string, unknown>,
 ): Array<[string, unknown, string]> {
-  return Object.entries(EKS_ARGOCD_REFUSED)
+  return Object.entries(ENGINE_FACTS[engine].refusedArgoCdSettings as Record<string, string>)
     .filter(([key]) => argocdRaw[key] !== undefined)
     .map(([key, why]) => [`gitops.argocd.${key}`, argocdRaw[key], why]);
 }

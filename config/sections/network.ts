@@ -8,7 +8,7 @@ import {
   parseCidr,
   subnet,
   type Cidr,
-} from "../../components/cidr";
+} from "../../core/cidr";
 import { isZoneOf, zonesOf } from "../aws";
 import type { Ctx } from "../context";
 import { defaulted, fail, list, oneOf, oneOfNumbers, section, text } from "../rules";

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import type { ChartPin } from "../../pins";
+import type { ChartPin } from "../../core/pins";
 import { chartDataDir } from "./prerequisites";
 
 type Values = Record<string, unknown>;

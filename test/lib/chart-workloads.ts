@@ -4,7 +4,7 @@
 // that set its replicas and its PodDisruptionBudget. Extend it when a pin moves and the chart gains a container:
 // the tests then demand requests (and a budget) for it. Conditions are value paths that must all be truthy in the
 // values as Helm merges them (ours over the chart's defaults); `!` negates.
-import type { ChartName } from "../../pins";
+import type { ChartName } from "../../core/pins";
 import { valueAt } from "./charts";
 
 export interface ChartContainer {

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CHARTS, type ChartName } from "../../pins";
+import { CHARTS, type ChartName } from "../../core/pins";
 import { acceptedValues, mergeValues } from "./chart-values";
 import { chartDataDir } from "./prerequisites";
 

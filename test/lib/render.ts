@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { BOOTSTRAP_CHART, BOOTSTRAP_CHART_DIR } from "../../components/helm";
+import { BOOTSTRAP_CHART, BOOTSTRAP_CHART_DIR } from "../../core/helm";
 import type { CapturedResource } from "./harness";
 import { ensureTools, parseYamlDocs } from "./kustomize";
 import { runCached, treeDigest } from "./run-cache";

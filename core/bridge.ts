@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Environment } from "../config";
+import type { Environment } from "./project";
 
 /**
  * The metadata contract between this program and the GitOps repository (gitops-bridge's convention):

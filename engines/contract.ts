@@ -1,18 +1,19 @@
-// The contract between index.ts and a GitOps engine: what every engine is given, and what index.ts reads back.
+// The contract between the program and a GitOps engine: what every engine is given, what it gives back, and, for
+// an engine that can run a fleet's hub, how a spoke registers with it. One folder per engine implements it
+// (engines/<name>/); engines/index.ts chooses one from config.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { AlertsConfig, Environment, GitOpsConfig } from "../config";
-import type { EngineSecrets } from "../components/bridge";
-import type { AwsContext } from "../components/common";
-import type { HubEngineDefinition } from "../components/fleet";
-import type { K8sObject } from "../components/helm";
-import type { KeyUse } from "../components/kms";
+import type { AlertsConfig, GitOpsConfig } from "../config";
+import type { EngineSecrets } from "../core/bridge";
+import type { K8sObject } from "../core/helm";
+import type { AwsContext } from "../core/iam";
+import type { KeyUse } from "../core/key-uses";
+import type { Environment } from "../core/project";
 import type { WorkloadIdentity } from "../identity";
 
 /** What a fleet's hub asks of its engine beyond a single cluster's (topology/hub.ts). */
 export interface HubArgs {
-  /** How an engine running on the hub's nodes gets the AWS role spokes admit (the managed one has its own). */
-  identity: WorkloadIdentity;
+  /** The role spokes admit, for an engine that runs on the hub's nodes (the managed one has its own). */
   roleName: string;
   /** Bridge keys the hub's own cluster Secret carries as labels: none an ApplicationSet selects workloads by. */
   inClusterLabelKeys: readonly string[];
@@ -29,13 +30,13 @@ export interface EngineArgs {
   clusterName: string;
   cluster: { name: pulumi.Output<string>; arn: pulumi.Output<string> };
   config: GitOpsConfig;
-  /** Where failed syncs, degraded apps and drift are sent (components/alerts/). */
+  /** Where failed syncs, degraded apps and drift are sent (engines/alerts.ts). */
   alerts: AlertsConfig;
   secretsPrefix: string;
-  /** The metadata the GitOps repository reads (components/bridge.ts). */
+  /** The metadata the GitOps repository reads (core/bridge.ts). */
   bridge: pulumi.Output<Record<string, string>>;
-  /** IRSA in every identity mode (Flux's SOPS decryption exchanges service account tokens: components/flux.ts). */
-  irsa: WorkloadIdentity;
+  /** How the engine's pods get AWS roles (identity/). */
+  identity: WorkloadIdentity;
   kmsKeyArn: pulumi.Input<string>;
   provider: k8s.Provider;
   /** Nodes, add-ons and access entries: what the engine's own objects and the apps it syncs need. */
@@ -68,10 +69,28 @@ export interface GitOpsEngine {
   fleetRoleArn?: pulumi.Output<string>;
 }
 
+/** A spoke as the hub's Argo CD must know it. */
+export interface SpokeCluster {
+  name: string;
+  /** The hub's AppProject the spoke's Applications belong to: its environment's. */
+  project: string;
+  arn: string;
+  endpoint: string;
+  caData: string;
+}
+
+/** What an engine that can be a fleet's hub tells a spoke registering with it (topology/spoke.ts). */
+export interface HubEngineDefinition {
+  /** `stringData` of the spoke's cluster Secret on the hub: how this Argo CD reaches the spoke. */
+  clusterSecretData(spoke: SpokeCluster): Record<string, string>;
+  /** Whether it calls a spoke's API from the hub's VPC, which the spoke's cluster security group must admit. */
+  connectsFromHubVpc: boolean;
+}
+
 export interface EngineDefinition {
   /** The engine's uses of the platform key, by the role names it will create (the key exists first). */
   keyUses(ctx: AwsContext, platformName: string, config: GitOpsConfig): KeyUse[];
   create(name: string, args: EngineArgs): GitOpsEngine;
-  /** Engines that can run a fleet's hub (config HUB_ENGINES). */
+  /** Defined exactly by the engines core/engines.ts says can run a fleet's hub. */
   hub?: HubEngineDefinition;
 }

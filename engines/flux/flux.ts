@@ -1,17 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ENGINE_NAMESPACE, PINNED_REVISION_RE, type GitOpsConfig } from "../config";
-import { fluxAlertObjects } from "./alerts/flux";
-import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "./helm";
-import { BRIDGE_CONFIG_MAP } from "./bridge";
-import { k8sLabels, policyDocument, roleName, ROLES } from "./common";
-import { GIT_CREDENTIALS_SECRET, gitCredentials } from "./externalSecrets";
-import { rootSecretDependencies } from "./bridge";
-import type { WorkloadRole } from "../identity";
-import { CHARTS } from "../pins";
-import type { EngineArgs } from "../engines/types";
+import { PINNED_REVISION_RE, type GitOpsConfig } from "../../config";
+import { BRIDGE_CONFIG_MAP, rootSecretDependencies } from "../../core/bridge";
+import { ENGINE_FACTS } from "../../core/engines";
+import { GIT_CREDENTIALS_SECRET, gitCredentials } from "../../core/external-secrets";
+import { bootstrapRelease, controllerRelease, podResources, type K8sObject } from "../../core/helm";
+import { policyDocument } from "../../core/iam";
+import { k8sLabels, roleName, ROLES } from "../../core/names";
+import { CHARTS } from "../../core/pins";
+import type { WorkloadRole } from "../../identity";
+import type { EngineArgs } from "../contract";
+import { fluxAlertObjects } from "./alerts";
 
-export const FLUX_NAMESPACE = ENGINE_NAMESPACE.flux;
+export const FLUX_NAMESPACE = ENGINE_FACTS.flux.namespace;
 export const SOURCE = "platform";
 export const KUSTOMIZE_CONTROLLER = "kustomize-controller";
 
@@ -41,7 +42,7 @@ export function fluxValues(serviceAccountAnnotations: pulumi.Input<Record<string
     rbac: { create: true, createAggregation: false },
     // allow-egress, allow-scraping, allow-webhooks: ingress from flux-system itself (artifacts, events),
     // metrics from anywhere, the notification-controller's receiver from anywhere; egress open. Enforced by
-    // the VPC CNI's network policy agent (components/cluster.ts).
+    // the VPC CNI's network policy agent (compute/).
     policies: { create: true },
     sourceController: { resources: podResources("50m", "256Mi") },
     kustomizeController: {
@@ -113,13 +114,16 @@ export class Flux extends pulumi.ComponentResource {
     const labels = k8sLabels(args.environment);
     const k8sOpts = { parent: this, provider: args.provider };
 
-    // SOPS: kustomize-controller may decrypt with the platform key and do nothing else.
-    this.decryptRole = args.irsa.role(
+    // SOPS: kustomize-controller may decrypt with the platform key and do nothing else. A Kustomization's
+    // decryption.serviceAccountName makes kustomize-controller exchange that service account's token, which only
+    // web identity (IRSA) can, whatever the stack's identity mode.
+    this.decryptRole = args.identity.role(
       `${name}-sops`,
       {
         roleName: roleName(args.clusterName, ROLES.fluxSops),
         namespace: FLUX_NAMESPACE,
         serviceAccount: KUSTOMIZE_CONTROLLER,
+        webIdentity: true,
         policy: pulumi
           .output(args.kmsKeyArn)
           .apply((key) =>

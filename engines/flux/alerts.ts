@@ -1,10 +1,11 @@
 // Flux notifications: per destination, a Secret (written by External Secrets), a notification-controller
 // Provider that reads its credential from it, and Alerts on the failures of every kind Flux reconciles. In
 // prod, HelmRelease drift (detection mode `warn`, gitops/clusters/prod/flux) gets an Alert of its own.
-import type { AlertDestination, AlertType, Environment } from "../../config";
-import { externalSecret } from "../externalSecrets";
-import type { K8sObject } from "../helm";
-import { CREDENTIAL_PROPERTY, credential } from "./destinations";
+import type { AlertDestination, AlertType } from "../../config";
+import { externalSecret } from "../../core/external-secrets";
+import type { K8sObject } from "../../core/helm";
+import type { Environment } from "../../core/project";
+import { CREDENTIAL_PROPERTY, credential } from "../alerts";
 
 const API = "notification.toolkit.fluxcd.io/v1beta3";
 /** Every kind whose failed reconciliation a person must hear of: the root and its children, and the sources. */

@@ -1,13 +1,14 @@
-// Argo CD notifications: the notifications controller of the argo-cd chart, configured from `alerts`. The
-// services read their credentials from argocd-notifications-secret, which an ExternalSecret writes; the
-// subscriptions sit on the platform AppProject, so every Application of the project (ApplicationSet-made
-// ones too) is covered without an annotation of its own.
+// Argo CD notifications, for both Argo CDs: the self-managed one's controller is configured through the argo-cd
+// chart's values, the managed one's through the same data written as argocd-notifications-cm. The services read
+// their credentials from argocd-notifications-secret, which an ExternalSecret writes; the subscriptions sit on
+// the AppProjects, so every Application of a project (ApplicationSet-made ones too) is covered without an
+// annotation of its own.
 import { stringify } from "yaml";
-import type { AlertDestination, AlertType, Environment } from "../../config";
-import { externalSecret } from "../externalSecrets";
-import type { K8sObject } from "../helm";
-import { podResources } from "../helm";
-import { credential } from "./destinations";
+import type { AlertDestination, AlertType } from "../../config";
+import { externalSecret } from "../../core/external-secrets";
+import { podResources, type K8sObject } from "../../core/helm";
+import type { Environment } from "../../core/project";
+import { credential } from "../alerts";
 
 export const NOTIFICATIONS_SECRET = "argocd-notifications-secret";
 const ANNOTATION_PREFIX = "notifications.argoproj.io";
