@@ -1,7 +1,6 @@
 // The one typed, validated configuration of the program: a declarative zod schema (schema.ts, one file per
 // section under sections/), merged over the per-environment defaults (defaults.ts) and validated before any
 // resource is created. Errors name the key path, the value and what is allowed.
-export { DEFAULTS } from "./defaults";
 export { ConfigError } from "./problems";
 export { rawNamespace, resolveConfig, resolveStackConfig } from "./resolve";
 export { stackFileJsonSchema, type PlatformConfig } from "./schema";
@@ -31,4 +30,4 @@ export { FLEET_ROLES, type FleetConfig, type FleetProject, type FleetSpoke } fro
 export { IDENTITY_MODES, type IdentityMode } from "./sections/identity";
 export type { KmsConfig } from "./sections/kms";
 export type { NetworkConfig } from "./sections/network";
-export type { NodeGroupConfig } from "./sections/nodeGroups";
+export { DEFAULT_NODE_GROUP, type NodeGroupConfig } from "./sections/nodeGroups";

@@ -1,15 +1,6 @@
 // zod's issues as our problems: one per key path, the value the stack wrote, and a hint when YAML changed its type.
 import type { z } from "zod";
-import { type Path, pathText, type Problems, related, typeHint } from "./problems";
-
-function at(value: unknown, path: Path): unknown {
-  let v = value;
-  for (const p of path) {
-    if (v === null || typeof v !== "object" || !Object.prototype.hasOwnProperty.call(v, p)) return undefined;
-    v = (v as Record<string | number, unknown>)[p];
-  }
-  return v;
-}
+import { type Path, pathText, type Problems, related, typeHint, valueAt } from "./problems";
 
 /** Adds `issues` (of parsing `input`, found at `prefix`) to `problems`. */
 export function addIssues(
@@ -26,7 +17,7 @@ export function addIssues(
     const path = [...prefix, ...(iss.path as Path)];
     if (related(before, pathText(path))) continue;
     if (iss.code === "unrecognized_keys") {
-      const obj = at(input, iss.path as Path) as Record<string, unknown>;
+      const obj = valueAt(input, iss.path as Path) as Record<string, unknown>;
       const allowed = iss.message.replace(/^allowed: /, "");
       for (const k of iss.keys)
         problems.add(pathText([...path, k]), obj?.[k], `is not a known key; allowed: ${allowed}`);
@@ -37,7 +28,7 @@ export function addIssues(
     if (reported.has(key)) continue;
     reported.add(key);
     const params = (iss as { params?: { shown?: unknown } }).params;
-    const value = params && "shown" in params ? params.shown : at(input, iss.path as Path);
+    const value = params && "shown" in params ? params.shown : valueAt(input, iss.path as Path);
     let message = iss.code === "invalid_key" ? (iss.issues[0]?.message ?? iss.message) : iss.message;
     if (
       iss.code === "invalid_type" ||

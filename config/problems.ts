@@ -14,6 +14,20 @@ export class ConfigError extends Error {
 
 export type Path = ReadonlyArray<string | number>;
 
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** The value at `path` inside `value`, through own properties only. */
+export function valueAt(value: unknown, path: Path): unknown {
+  let v = value;
+  for (const p of path) {
+    if (v === null || typeof v !== "object" || !Object.prototype.hasOwnProperty.call(v, p)) return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
 /** `network.availabilityZones[1]`, `cluster.addons.vpc-cni`. */
 export function pathText(path: Path): string {
   return path

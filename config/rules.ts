@@ -1,10 +1,22 @@
 // The building blocks of the schema: each returns a zod schema whose messages say what is allowed, so the rule,
 // the type, the JSON Schema and the message come from one declaration.
 import { z } from "zod";
+import { valueAt } from "./problems";
 
-/** Marks a field the per-environment defaults fill: optional in a stack file (and in its JSON Schema). */
-export function defaulted<T extends z.ZodType>(schema: T, description?: string): T {
-  return schema.meta({ defaulted: true, ...(description ? { description } : {}) }) as T;
+/**
+ * A field a stack file may leave out (optional in its JSON Schema too), and the value it then gets: parsed like a
+ * written one, so a section's default is `{}` and each of its fields defaults itself.
+ */
+export function defaulted<T extends z.ZodType>(schema: T, value: z.input<T>, description?: string) {
+  return schema.prefault(value as never).meta({ defaulted: true, ...(description ? { description } : {}) });
+}
+
+/**
+ * A section a stack file may leave out: parsed as `{}`, so its fields' defaults apply and the keys it requires are
+ * reported as unset.
+ */
+export function omittable<T extends z.ZodType>(schema: T) {
+  return schema.prefault({} as never);
 }
 
 export const MAX_LIST = 100;
@@ -51,7 +63,8 @@ export function section<S extends z.core.$ZodLooseShape>(shape: S) {
 
 /**
  * Adds a problem at `path` (relative to the refined value) from inside a refinement; `shown` replaces the value
- * the message echoes (the value at `path` otherwise).
+ * the message echoes, which is otherwise the value at `path` as the rule saw it: a default where the stack wrote
+ * nothing.
  */
 export function fail(
   ctx: z.RefinementCtx,
@@ -59,11 +72,12 @@ export function fail(
   message: string,
   ...shown: [unknown?]
 ): void {
+  const seen = shown.length > 0 ? shown[0] : valueAt(ctx.value, path);
   ctx.addIssue({
     code: "custom",
     path,
     message,
-    ...(shown.length > 0 ? { params: { shown: shown[0] } } : {}),
+    ...(shown.length > 0 || seen !== undefined ? { params: { shown: seen } } : {}),
   });
 }
 

@@ -1,17 +1,17 @@
-// The stack configuration, one section per file under sections/: the types, the rules and their messages, and
-// the JSON Schema editors check Pulumi.<stack>.yaml with, all come from these declarations. To add a section:
-// write sections/<name>.ts (a function of the context returning a zod schema), list it in SECTIONS, give its
-// defaults in defaults.ts if it has any, and document its keys in README.md (test/config-schema.test.ts checks).
+// The stack configuration, one section per file under sections/: the types, the defaults (beside each field),
+// the rules and their messages, and the JSON Schema editors check Pulumi.<stack>.yaml with, all come from these
+// declarations. To add a section: write sections/<name>.ts (a function of the context returning a zod schema),
+// list it in SECTIONS, put a rule that reads other sections in cross-section.ts, and document its keys in
+// README.md (test/config-schema.test.ts checks).
 import { z } from "zod";
 import { REGIONS } from "./aws";
 import { ENVIRONMENTS, type Environment } from "../core/project";
 import type { Ctx } from "./context";
 import { PROVIDER_KEYS } from "./keys";
-import { oneOf, text } from "./rules";
+import { defaulted, omittable, oneOf, text } from "./rules";
 import { access } from "./sections/access";
 import { alerts } from "./sections/alerts";
 import { cluster, type ClusterFacts } from "./sections/cluster";
-import { DEFAULTS } from "./defaults";
 import { dr, type DrConfig } from "./sections/dr";
 import { anyFleet, fleet, type FleetConfig } from "./sections/fleet";
 import { externalSecrets } from "./sections/externalSecrets";
@@ -25,10 +25,12 @@ import { NAME_RE, tagMap } from "./sections/tags";
 export const environment = oneOf(ENVIRONMENTS).meta({
   description: "Selects the defaults and the prod rules.",
 });
-export const name = text("3-32 lowercase letters, digits, '-'", NAME_RE, 32).meta({
-  defaulted: true,
-  description: "Prefix of every physical name; also the EKS cluster name. Default platform-<environment>.",
-});
+export const name = (c: Ctx) =>
+  defaulted(
+    text("3-32 lowercase letters, digits, '-'", NAME_RE, 32),
+    `platform-${c.env ?? "dev"}`,
+    "Prefix of every physical name; also the EKS cluster name. Default platform-<environment>.",
+  );
 
 /** Facts of the stack the sections read besides their own values. */
 export interface SectionInput {
@@ -45,26 +47,23 @@ export interface SectionInput {
   providerTags: number;
 }
 
-const AUTOMATED = {
-  dev: DEFAULTS.dev.gitops.sync.automated,
-  staging: DEFAULTS.staging.gitops.sync.automated,
-  prod: DEFAULTS.prod.gitops.sync.automated,
-};
-
-/** Every section of the `gitops-platform` namespace besides environment and name. */
+/**
+ * Every section of the `gitops-platform` namespace besides environment and name, in the order problems are
+ * reported. A section the stack leaves out gets its defaults (dr and fleet: none).
+ */
 export const SECTIONS = {
-  tags: (s: SectionInput) => tagMap("Added to every AWS resource.", s.providerTags),
-  network: (s: SectionInput) => network(s.ctx),
-  kms: (s: SectionInput) => kms(s.ctx),
-  cluster: (s: SectionInput) => cluster(s.ctx, s.cluster),
+  tags: (s: SectionInput) => omittable(tagMap("Added to every AWS resource.", s.providerTags)),
+  network: (s: SectionInput) => omittable(network(s.ctx)),
+  kms: (s: SectionInput) => omittable(kms(s.ctx)),
+  cluster: (s: SectionInput) => omittable(cluster(s.ctx, s.cluster)),
   nodeGroups: (s: SectionInput) => nodeGroups(s.ctx, s.autoMode),
   identity: () => identity,
-  access: (s: SectionInput) => access(s.ctx),
-  gitops: (s: SectionInput) => gitops(s.ctx),
-  externalSecrets: (s: SectionInput) => externalSecrets(s.ctx),
+  access: (s: SectionInput) => omittable(access(s.ctx)),
+  gitops: (s: SectionInput) => omittable(gitops(s.ctx, s.fleetRole)),
+  externalSecrets: (s: SectionInput) => omittable(externalSecrets(s.ctx)),
   alerts: (s: SectionInput) => alerts(s.ctx, s.fleetRole),
   dr: (s: SectionInput) => dr(s.ctx, s.name),
-  fleet: (s: SectionInput) => fleet(s.ctx, s.fleetRole, s.name, AUTOMATED),
+  fleet: (s: SectionInput) => fleet(s.ctx, s.fleetRole, s.name),
 };
 export type SectionName = keyof typeof SECTIONS;
 
@@ -108,6 +107,8 @@ export function stackFileJsonSchema(): Record<string, unknown> {
       unrepresentable: "any",
       override: ({ zodSchema, jsonSchema }) => {
         delete (jsonSchema as Record<string, unknown>).defaulted;
+        // Defaults differ per environment (and depend on other keys): the description says what they are.
+        delete (jsonSchema as Record<string, unknown>).default;
         const shape = (zodSchema as unknown as { _zod: { def: { shape?: Record<string, z.ZodType> } } })._zod
           .def.shape;
         if (!shape || !Array.isArray(jsonSchema.required)) return;
@@ -125,10 +126,10 @@ export function stackFileJsonSchema(): Record<string, unknown> {
   for (const [key, p] of Object.entries(PROVIDER_KEYS))
     if (key !== "aws:region") properties[key] = strip(json(p.schema));
   properties["gitops-platform:environment"] = strip(json(environment));
-  properties["gitops-platform:name"] = strip(json(name));
+  properties["gitops-platform:name"] = strip(json(name(GENERIC.ctx)));
   for (const [key, make] of Object.entries(SECTIONS))
     properties[`gitops-platform:${key}`] = strip(
-      json(key === "fleet" ? anyFleet(GENERIC.ctx, AUTOMATED) : make(GENERIC)),
+      json(key === "fleet" ? anyFleet(GENERIC.ctx) : make(GENERIC)),
     );
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",

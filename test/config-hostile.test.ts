@@ -5,14 +5,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { DEFAULTS, resolveStackConfig } from "../config";
+import { DEFAULT_NODE_GROUP, resolveStackConfig } from "../config";
 import { readStackFile } from "../config/stackFile";
 import { loadStackConfig, withOverrides } from "../scripts/engine";
 import { stackProblems } from "./lib/config";
 
 const DEPLOYER = "arn:aws:iam::111122223333:role/gitops-platform-deploy-dev";
 /** A valid node group: dev's default. */
-const group = DEFAULTS.dev.nodeGroups.system;
+const group = DEFAULT_NODE_GROUP.dev;
 const window = (w: Record<string, unknown>) => ({
   "gitops-platform:gitops": { sync: { automated: true, windows: [w] } },
 });

@@ -44,6 +44,7 @@ export function alerts(c: Ctx, fleetRole: unknown) {
           // Also when an entry is wrong otherwise: a repeated name is its own mistake, not a follow-on.
           when: (payload) => Array.isArray(payload.value),
         }),
+        [],
         "Every destination gets every alert; the credential is in Secrets Manager <prefix>/alerts/<name>.",
       ),
     }).superRefine((a, ctx) => {
@@ -56,6 +57,7 @@ export function alerts(c: Ctx, fleetRole: unknown) {
           "must list at least one destination in prod: failed syncs, degraded apps and drift must reach a person",
         );
     }),
+    {},
     "Failed syncs, degraded apps and drift (prod) reach these destinations; required in prod.",
   );
 }

@@ -1,13 +1,16 @@
 import { z } from "zod";
 import { MAX_SECRET_NAME, SECRET_NAME_RE } from "../aws";
 import { ENGINE_FACTS } from "../../core/engines";
+import { CHARTS } from "../../core/pins";
 import { ENVIRONMENTS } from "../../core/project";
 import { seedResourceName } from "../../core/secrets";
 import type { Ctx } from "../context";
+import { perEnvironment } from "../defaults";
 import { bool, defaulted, fail, int, list, section, text } from "../rules";
 
 /** The engines' namespaces, which no other component may take. */
-const ENGINE_NAMESPACES = Object.values(ENGINE_FACTS).map((e) => e.namespace as string);
+const ENGINE_NAMESPACES = [...new Set<string>(Object.values(ENGINE_FACTS).map((e) => e.namespace))];
+const NAMESPACE = "external-secrets";
 
 const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SECRET_PATH_RE = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
@@ -15,12 +18,16 @@ const namespace = (what = "a namespace name") => text(what, K8S_NAME_RE, 63);
 
 export function externalSecrets(c: Ctx) {
   return section({
-    enabled: defaulted(bool()),
-    chartVersion: defaulted(text("an exact chart version (X.Y.Z)", /^\d{1,4}\.\d{1,4}\.\d{1,4}$/, 16)),
+    enabled: defaulted(bool(), true),
+    chartVersion: defaulted(
+      text("an exact chart version (X.Y.Z)", /^\d{1,4}\.\d{1,4}\.\d{1,4}$/, 16),
+      CHARTS.externalSecrets.version,
+    ),
     namespace: defaulted(
       namespace().refine((n) => !ENGINE_NAMESPACES.includes(n), {
         error: "must not be argocd or flux-system: the engines own those",
       }),
+      NAMESPACE,
     ),
     prefix: defaulted(
       z
@@ -54,12 +61,13 @@ export function externalSecrets(c: Ctx) {
               `must not lie under another environment's prefix (${segments.slice(0, other + 1).join("/")}): that environment's grant <prefix>/* would cover it`,
             );
         }),
+      `platform/${c.env ?? "dev"}`,
       "Secrets Manager names and Parameter Store paths this environment may read; default platform/<environment>.",
     ),
-    allowedNamespaces: defaulted(list(namespace())),
-    replicas: defaulted(int(1, 5)),
-    seedSecrets: defaulted(list(text("a name relative to the prefix", SECRET_PATH_RE, MAX_SECRET_NAME))),
-    adoptSeedSecrets: defaulted(bool()),
+    allowedNamespaces: defaulted(list(namespace()), [...ENGINE_NAMESPACES, NAMESPACE]),
+    replicas: defaulted(int(1, 5), perEnvironment(c, { dev: 1, staging: 2, prod: 2 })),
+    seedSecrets: defaulted(list(text("a name relative to the prefix", SECRET_PATH_RE, MAX_SECRET_NAME)), []),
+    adoptSeedSecrets: defaulted(bool(), false),
   }).superRefine((e, ctx) => {
     if (e.allowedNamespaces.length === 0)
       fail(ctx, ["allowedNamespaces"], "must list at least one namespace");

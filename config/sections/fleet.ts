@@ -4,7 +4,7 @@ import { HUB_ENGINES } from "../../core/engines";
 import { ENVIRONMENTS, type Environment } from "../../core/project";
 import type { Ctx } from "../context";
 import { bool, fail, list, oneOf, section, text } from "../rules";
-import { refuseOpenWindows, window } from "./gitops";
+import { AUTOMATED_SYNC, refuseOpenWindows, window } from "./gitops";
 import { NAME_RE } from "./tags";
 
 export const FLEET_ROLES = ["hub", "spoke"] as const;
@@ -40,15 +40,15 @@ function spokeFleet() {
   });
 }
 
-function hubFleet(c: Ctx, hubName: string | undefined, automatedByEnv: Record<Environment, boolean>) {
+function hubFleet(c: Ctx, hubName: string | undefined) {
   const spoke = section({
     environment: oneOf(ENVIRONMENTS),
     deployerRoleArn: text("an IAM role ARN", ROLE_ARN_RE, 2048),
   });
   const projects = {
-    dev: project("dev", automatedByEnv.dev),
-    staging: project("staging", automatedByEnv.staging),
-    prod: project("prod", automatedByEnv.prod),
+    dev: project("dev", AUTOMATED_SYNC.dev),
+    staging: project("staging", AUTOMATED_SYNC.staging),
+    prod: project("prod", AUTOMATED_SYNC.prod),
   };
   return section({
     role: z.literal("hub"),
@@ -99,14 +99,13 @@ export function fleet(
   c: Ctx,
   role: unknown,
   hubName: string | undefined,
-  automatedByEnv: Record<Environment, boolean>,
 ): z.ZodType<FleetConfig | undefined> {
   if (role === "spoke") return spokeFleet().optional();
-  if (role === "hub") return hubFleet(c, hubName, automatedByEnv).optional();
+  if (role === "hub") return hubFleet(c, hubName).optional();
   return section({ role: oneOf(FLEET_ROLES) }).optional() as unknown as z.ZodType<FleetConfig | undefined>;
 }
 
 /** Both shapes, for the JSON Schema: an editor cannot know the role before it is written. */
-export function anyFleet(c: Ctx, automatedByEnv: Record<Environment, boolean>) {
-  return z.union([hubFleet(c, undefined, automatedByEnv), spokeFleet()]).optional();
+export function anyFleet(c: Ctx) {
+  return z.union([hubFleet(c, undefined), spokeFleet()]).optional();
 }

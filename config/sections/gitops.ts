@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { ENGINE_FACTS, ENGINES, type Engine } from "../../core/engines";
+import { ARGOCD_TEMPLATE_CHART_REPOS, CHARTS } from "../../core/pins";
+import type { Environment } from "../../core/project";
 import { isRegion, partitionOf } from "../aws";
 import type { Ctx } from "../context";
 import { longestGapMinutes, parseCron } from "../cron";
+import { perEnvironment } from "../defaults";
 import {
   bool,
   defaulted,
@@ -122,7 +125,8 @@ function eksArgocd(c: Ctx) {
 /** A tag (v1.2.3, 1.2.3, v1.2.3-rc.1) or a full commit SHA: the only revisions prod accepts. */
 export const PINNED_REVISION_RE = /^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?|[0-9a-f]{40}|[0-9a-f]{64})$/;
 const EXACT_VERSION_RE = /^\d{1,4}\.\d{1,4}\.\d{1,4}$/;
-const chartVersion = () => defaulted(text("an exact chart version (X.Y.Z)", EXACT_VERSION_RE, 16));
+const chartVersion = (version: string) =>
+  defaulted(text("an exact chart version (X.Y.Z)", EXACT_VERSION_RE, 16), version);
 const duration = (example: string) => text(`a duration such as ${example}`, DURATION_RE, 16);
 const PRINTABLE = /^[^\s]+$/;
 // A DNS name (no IP literal: a certificate and an IdP's redirect registration name a host), an optional port, and
@@ -183,20 +187,32 @@ export function refuseOpenWindows(
   });
 }
 
-export function gitops(c: Ctx) {
+/** Whether Applications sync on their own by default: prod is gated (manual sync, or only inside allow windows). */
+export const AUTOMATED_SYNC: Readonly<Record<Environment, boolean>> = {
+  dev: true,
+  staging: true,
+  prod: false,
+};
+
+/** `fleetRole`: a fleet's hub reads the hub's own tree, whatever its environment. */
+export function gitops(c: Ctx, fleetRole: unknown) {
   const sync = section({
-    automated: defaulted(bool(), "Argo CD automated sync; in prod only with an allow window."),
-    prune: defaulted(bool()),
-    selfHeal: defaulted(bool()),
-    windows: defaulted(list(window, "a list of {kind, schedule, duration, timeZone, manualSync}")),
-    retryLimit: defaulted(int(1, 10)),
-    interval: defaulted(duration("1m or 10m")),
+    automated: defaulted(
+      bool(),
+      perEnvironment(c, AUTOMATED_SYNC),
+      "Argo CD automated sync; in prod only with an allow window.",
+    ),
+    prune: defaulted(bool(), true),
+    selfHeal: defaulted(bool(), true),
+    windows: defaulted(list(window, "a list of {kind, schedule, duration, timeZone, manualSync}"), []),
+    retryLimit: defaulted(int(1, 10), perEnvironment(c, { dev: 5, staging: 5, prod: 3 })),
+    interval: defaulted(duration("1m or 10m"), perEnvironment(c, { dev: "1m", staging: "1m", prod: "10m" })),
   }).superRefine((s, ctx) => {
     if (c.prod) refuseOpenWindows(s.windows, ["windows"], ctx);
   });
   const argocd = section({
-    chartVersion: chartVersion(),
-    ha: defaulted(bool(), "prod: true."),
+    chartVersion: chartVersion(CHARTS.argoCd.version),
+    ha: defaulted(bool(), perEnvironment(c, { dev: false, staging: false, prod: true }), "prod: true."),
     sso: section({
       issuer: text("an https:// OIDC issuer URL", /^[\x21-\x7e]+$/, 512).superRefine(
         check((u: string) => httpsUrlProblem(u, "an https:// OIDC issuer URL")),
@@ -215,6 +231,7 @@ export function gitops(c: Ctx) {
     // No wildcard: an RBAC group binding is matched as a pattern, and `*` would make every user an admin.
     adminGroups: defaulted(
       list(text("an SSO group name, without spaces, ',' or wildcards", /^[^\s,*?]+$/, 256)),
+      [],
     ),
     extraSourceRepos: defaulted(
       list(
@@ -232,10 +249,11 @@ export function gitops(c: Ctx) {
           ),
         ),
       ),
+      [...ARGOCD_TEMPLATE_CHART_REPOS],
     ),
   });
   return section({
-    engine: defaulted(oneOf(ENGINES)),
+    engine: defaulted(oneOf(ENGINES), "argocd"),
     repoUrl: text("a Git repository URL", /^[^\s]+$/, 512).superRefine(
       check((u: string) => {
         const r = repoUrlProblem(u);
@@ -251,64 +269,77 @@ export function gitops(c: Ctx) {
         pattern: "^(?!-)[^\\s~^:?*[\\\\]+$",
         description: "A branch, tag or full commit SHA; prod: a tag or SHA.",
       }),
-    path: defaulted(
-      text(
-        "a relative path inside the repository, without '..'",
-        /^(?![/-])(?!.*(^|\/)\.\.(\/|$))[\w./-]+$/,
-        256,
-      ),
-      "Default gitops/clusters/<environment>/<engine>.",
-    ),
-    private: defaulted(bool(), "Credentials from Secrets Manager <prefix>/gitops/repository."),
-    sync: defaulted(sync),
-    argocd: defaulted(argocd),
-    flux: defaulted(section({ chartVersion: chartVersion() })),
+    // Defaulted below, from the engine: the entry point of the gitops/ template it reads.
+    path: text(
+      "a relative path inside the repository, without '..'",
+      /^(?![/-])(?!.*(^|\/)\.\.(\/|$))[\w./-]+$/,
+      256,
+    )
+      .optional()
+      .meta({ defaulted: true, description: "Default gitops/clusters/<environment>/<engine>." }),
+    private: defaulted(bool(), false, "Credentials from Secrets Manager <prefix>/gitops/repository."),
+    sync: defaulted(sync, {}),
+    argocd: defaulted(argocd, {}),
+    flux: defaulted(section({ chartVersion: chartVersion(CHARTS.flux.version) }), {}),
     eksArgocd: eksArgocd(c),
-  }).superRefine((g, ctx) => {
-    if (g.engine === "eks-argocd") {
-      if (g.eksArgocd === undefined)
+  })
+    .transform((g) => ({
+      ...g,
+      path:
+        g.path ??
+        (fleetRole === "hub"
+          ? "gitops/clusters/hub/argocd"
+          : `gitops/clusters/${c.env ?? "dev"}/${ENGINE_FACTS[g.engine].templateDir}`),
+    }))
+    .superRefine((g, ctx) => {
+      if (g.engine === "eks-argocd") {
+        if (g.eksArgocd === undefined)
+          fail(
+            ctx,
+            ["eksArgocd"],
+            "is required with gitops.engine eks-argocd: its IAM Identity Center and role mappings",
+          );
+      } else if (g.eksArgocd !== undefined)
+        fail(ctx, ["eksArgocd"], `is only read with gitops.engine eks-argocd, not ${g.engine}`, g.eksArgocd);
+      const repo = repoUrlProblem(g.repoUrl);
+      if (g.private && typeof repo !== "string" && repo.kind === "ssh")
+        fail(ctx, ["repoUrl"], "must be https:// for a private repository (credentials are a token)");
+      if (c.prod && !PINNED_REVISION_RE.test(g.targetRevision))
         fail(
           ctx,
-          ["eksArgocd"],
-          "is required with gitops.engine eks-argocd: its IAM Identity Center and role mappings",
+          ["targetRevision"],
+          "must be pinned in prod: a release tag (v1.4.2) or a full commit SHA, not a moving branch or HEAD",
         );
-    } else if (g.eksArgocd !== undefined)
-      fail(ctx, ["eksArgocd"], `is only read with gitops.engine eks-argocd, not ${g.engine}`, g.eksArgocd);
-    const repo = repoUrlProblem(g.repoUrl);
-    if (g.private && typeof repo !== "string" && repo.kind === "ssh")
-      fail(ctx, ["repoUrl"], "must be https:// for a private repository (credentials are a token)");
-    if (c.prod && !PINNED_REVISION_RE.test(g.targetRevision))
-      fail(
-        ctx,
-        ["targetRevision"],
-        "must be pinned in prod: a release tag (v1.4.2) or a full commit SHA, not a moving branch or HEAD",
-      );
-    // Flux always reconciles: for it, prod's gate is the pinned revision, and `automated` does not apply.
-    const engine = ENGINE_FACTS[g.engine];
-    const honours = (setting: string) => !Object.hasOwn(engine.refusedArgoCdSettings, setting);
-    if (engine.argoCd && c.prod && g.sync.automated && !g.sync.windows.some((w) => w.kind === "allow"))
-      fail(
-        ctx,
-        ["sync", "automated"],
-        "needs gitops.sync.windows with an allow window in prod: automated sync in prod must be gated",
-      );
-    if (!engine.argoCd && g.sync.windows.length > 0)
-      fail(
-        ctx,
-        ["sync", "windows"],
-        "are an ArgoCD feature; with Flux, prod is gated by a pinned targetRevision",
-      );
-    if (c.prod && engine.argoCd && honours("ha") && !g.argocd.ha)
-      fail(ctx, ["argocd", "ha"], "must be true in prod: the GitOps controller is what keeps prod converged");
-    if (honours("sso") && g.argocd.sso && g.argocd.url === undefined)
-      fail(
-        ctx,
-        ["argocd", "url"],
-        "is required with gitops.argocd.sso: Argo CD's external https:// URL, where the identity provider sends users back (<url>/auth/callback); without it every login goes to the chart's https://argocd.example.com",
-      );
-    if (g.argocd.adminGroups.length > 0 && !g.argocd.sso)
-      fail(ctx, ["argocd", "adminGroups"], "need gitops.argocd.sso: groups come from the SSO token");
-  });
+      // Flux always reconciles: for it, prod's gate is the pinned revision, and `automated` does not apply.
+      const engine = ENGINE_FACTS[g.engine];
+      const honours = (setting: string) => !Object.hasOwn(engine.refusedArgoCdSettings, setting);
+      if (engine.argoCd && c.prod && g.sync.automated && !g.sync.windows.some((w) => w.kind === "allow"))
+        fail(
+          ctx,
+          ["sync", "automated"],
+          "needs gitops.sync.windows with an allow window in prod: automated sync in prod must be gated",
+        );
+      if (!engine.argoCd && g.sync.windows.length > 0)
+        fail(
+          ctx,
+          ["sync", "windows"],
+          "are an ArgoCD feature; with Flux, prod is gated by a pinned targetRevision",
+        );
+      if (c.prod && engine.argoCd && honours("ha") && !g.argocd.ha)
+        fail(
+          ctx,
+          ["argocd", "ha"],
+          "must be true in prod: the GitOps controller is what keeps prod converged",
+        );
+      if (honours("sso") && g.argocd.sso && g.argocd.url === undefined)
+        fail(
+          ctx,
+          ["argocd", "url"],
+          "is required with gitops.argocd.sso: Argo CD's external https:// URL, where the identity provider sends users back (<url>/auth/callback); without it every login goes to the chart's https://argocd.example.com",
+        );
+      if (g.argocd.adminGroups.length > 0 && !g.argocd.sso)
+        fail(ctx, ["argocd", "adminGroups"], "need gitops.argocd.sso: groups come from the SSO token");
+    });
 }
 export type GitOpsConfig = z.output<ReturnType<typeof gitops>>;
 export type SyncConfig = GitOpsConfig["sync"];

@@ -5,5 +5,9 @@ import { defaulted, oneOf } from "../rules";
 export const IDENTITY_MODES = ["podIdentity", "irsa"] as const;
 export type IdentityMode = (typeof IDENTITY_MODES)[number];
 
-export const identity = defaulted(oneOf(IDENTITY_MODES), "How workloads get their AWS roles (identity/).");
+export const identity = defaulted(
+  oneOf(IDENTITY_MODES),
+  "podIdentity",
+  "How workloads get their AWS roles (identity/).",
+);
 export type IdentityConfig = z.output<typeof identity>;

@@ -1,12 +1,17 @@
 import { z } from "zod";
 import { KMS_ARN_RE } from "../aws";
 import type { Ctx } from "../context";
+import { perEnvironment } from "../defaults";
 import { bool, defaulted, fail, int, section, text } from "../rules";
 
 export function kms(c: Ctx) {
   return section({
-    deletionWindowDays: defaulted(int(7, 30), "7-30 days; prod: 30."),
-    multiRegion: defaulted(bool(), "Required for dr: the standby region decrypts with a replica."),
+    deletionWindowDays: defaulted(
+      int(7, 30),
+      perEnvironment(c, { dev: 7, staging: 14, prod: 30 }),
+      "7-30 days; prod: 30.",
+    ),
+    multiRegion: defaulted(bool(), false, "Required for dr: the standby region decrypts with a replica."),
     existingKeyArn: text("a KMS key ARN", KMS_ARN_RE, 2048)
       .optional()
       .meta({ description: "Adopt this key (a rebuild) instead of creating one; a key of aws:region." }),

@@ -11,6 +11,7 @@ import {
 } from "../../core/cidr";
 import { isZoneOf, zonesOf } from "../aws";
 import type { Ctx } from "../context";
+import { perEnvironment } from "../defaults";
 import { defaulted, fail, list, oneOf, oneOfNumbers, section, text } from "../rules";
 
 // CloudWatch Logs accepts only these retention periods.
@@ -44,12 +45,26 @@ export function network(c: Ctx) {
     }
   });
   return section({
-    vpcCidr: defaulted(vpcCidr, "The VPC's IPv4 range: private (RFC 1918), /16 to /24."),
-    availabilityZones: list(zone).meta({ description: "Zones of aws:region, at least 2 (prod: 3)." }),
-    privateSubnetCidrs: defaulted(cidrList, "One per zone; derived from vpcCidr when omitted."),
-    publicSubnetCidrs: defaulted(cidrList, "One per zone; derived from vpcCidr when omitted."),
-    natGateways: defaulted(oneOf(["single", "perAz"]), "prod: perAz"),
-    flowLogRetentionDays: defaulted(oneOfNumbers(LOG_RETENTION_DAYS)),
+    vpcCidr: defaulted(
+      vpcCidr,
+      perEnvironment(c, { dev: "10.10.0.0/16", staging: "10.20.0.0/16", prod: "10.30.0.0/16" }),
+      "The VPC's IPv4 range: private (RFC 1918), /16 to /24.",
+    ),
+    availabilityZones: list(
+      zone,
+      `a list of at least ${minAzs} availability zones of aws:region${c.prod ? " in prod" : ""}`,
+    ).meta({ description: "Zones of aws:region, at least 2 (prod: 3)." }),
+    privateSubnetCidrs: defaulted(cidrList, [], "One per zone; derived from vpcCidr when omitted."),
+    publicSubnetCidrs: defaulted(cidrList, [], "One per zone; derived from vpcCidr when omitted."),
+    natGateways: defaulted(
+      oneOf(["single", "perAz"]),
+      perEnvironment<"single" | "perAz">(c, { dev: "single", staging: "single", prod: "perAz" }),
+      "prod: perAz",
+    ),
+    flowLogRetentionDays: defaulted(
+      oneOfNumbers(LOG_RETENTION_DAYS),
+      perEnvironment(c, { dev: 14, staging: 30, prod: 365 }),
+    ),
   })
     .superRefine((n, ctx) => {
       if (n.availabilityZones.length < minAzs)

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import type { Environment } from "../../core/project";
 import type { Ctx } from "../context";
+import { perEnvironment } from "../defaults";
 import { fail, int, list, oneOf, section, text } from "../rules";
 
 const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
@@ -36,6 +38,34 @@ export function nodeGroup(c: Ctx) {
     }));
 }
 
+/** The one group a stack gets unless it lists its own: spot in dev, bigger and on-demand towards prod. */
+export const DEFAULT_NODE_GROUP: Readonly<Record<Environment, z.input<ReturnType<typeof nodeGroup>>>> = {
+  dev: {
+    instanceTypes: ["t3.large"],
+    capacityType: "SPOT",
+    minSize: 2,
+    desiredSize: 2,
+    maxSize: 4,
+    diskSizeGiB: 40,
+  },
+  staging: {
+    instanceTypes: ["m6i.large"],
+    capacityType: "ON_DEMAND",
+    minSize: 2,
+    desiredSize: 3,
+    maxSize: 6,
+    diskSizeGiB: 50,
+  },
+  prod: {
+    instanceTypes: ["m6i.xlarge"],
+    capacityType: "ON_DEMAND",
+    minSize: 3,
+    desiredSize: 3,
+    maxSize: 9,
+    diskSizeGiB: 80,
+  },
+};
+
 export function nodeGroups(c: Ctx, autoMode = false) {
   // Auto Mode runs the nodes: the program defines none, and a stack that lists some is told so.
   if (autoMode)
@@ -65,6 +95,7 @@ export function nodeGroups(c: Ctx, autoMode = false) {
       if (c.prod && all.length > 0 && totalMin < 3)
         fail(ctx, ["*", "minSize"], "must add up to at least 3 nodes in prod (one per zone)", totalMin);
     })
+    .prefault({ system: perEnvironment(c, DEFAULT_NODE_GROUP) })
     .meta({ defaulted: true, description: "Replaces the default group: name -> group." });
 }
 export type NodeGroupConfig = z.output<ReturnType<typeof nodeGroup>>;
