@@ -5,8 +5,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { APPLICATION_CLUSTER_LABEL, type FleetHubOutputs } from "../topology/fleet-hub";
-import { generateApplications, type ClusterSecret } from "../test/lib/appset";
-import { kubectlKustomize } from "../test/lib/kustomize";
+import { generateApplications, type ClusterSecret } from "./lib/appset";
+import { kubectlKustomize } from "./lib/kustomize";
 import {
   buildFleet,
   hubStackOf,

@@ -19,7 +19,7 @@ import {
 import { ENGINES, type Engine } from "../core/engines";
 import { redactString } from "../config/problems";
 import { StackFileError } from "../config/stackFile";
-import { renderBootstrap } from "../test/lib/render";
+import { renderBootstrap } from "./lib/render";
 import {
   AUTO_MODE_FIRST_NODE,
   CREATION_TIMES,

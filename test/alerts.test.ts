@@ -18,8 +18,8 @@ import { assertValidCustomResource } from "./lib/crd";
 import { evaluate, triggered } from "./lib/expr";
 import { renderGoTemplates } from "./lib/gotemplate";
 import { buildStack, type Stack } from "./lib/harness";
-import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
-import { renderBootstrap } from "./lib/render";
+import { kubectlKustomize, REPO_ROOT } from "../scripts/lib/kustomize";
+import { renderBootstrap } from "../scripts/lib/render";
 
 type Obj = Record<string, any>;
 

@@ -15,7 +15,7 @@ import {
 } from "./lib/chart-workloads";
 import { chartDefaults, declares, mergeValues, valueAt } from "./lib/charts";
 import { buildStack, type Stack } from "./lib/harness";
-import { renderBootstrap } from "./lib/render";
+import { renderBootstrap } from "../scripts/lib/render";
 import { describeNeeds } from "./lib/prerequisites";
 
 type Obj = Record<string, any>;

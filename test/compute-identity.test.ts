@@ -9,7 +9,7 @@ import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
 import { validateBuiltinObject } from "./lib/k8s-schema";
 import { itNeeds } from "./lib/prerequisites";
-import { renderBootstrap } from "./lib/render";
+import { renderBootstrap } from "../scripts/lib/render";
 
 type Any = any;
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as Any;

@@ -9,7 +9,7 @@ import { assertValidCustomResource } from "./lib/crd";
 import { buildStack, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
 import { chartDataDir, itNeeds } from "./lib/prerequisites";
-import { renderBootstrap } from "./lib/render";
+import { renderBootstrap } from "../scripts/lib/render";
 
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as object;
 

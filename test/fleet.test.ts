@@ -11,15 +11,15 @@ import { resolveConfig } from "../config";
 import { APPLICATION_CLUSTER_LABEL, type FleetHubOutputs } from "../topology/fleet-hub";
 import { runPolicies } from "../policy/harness";
 import { MANUAL_ONLY_WINDOW } from "../engines/argo/projects";
-import { generateApplications, renderTemplate } from "./lib/appset";
+import { generateApplications, renderTemplate } from "../scripts/lib/appset";
 import { configProblems, stackRaw } from "./lib/config";
 import { assertValidCustomResource } from "./lib/crd";
 import { buildFleet, buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateResourcePolicy } from "./lib/iam";
-import { kubectlKustomize } from "./lib/kustomize";
+import { kubectlKustomize } from "../scripts/lib/kustomize";
 import { chartDataDir, describeNeeds, itNeeds } from "./lib/prerequisites";
 import { CHARTS } from "../core/pins";
-import { renderBootstrap } from "./lib/render";
+import { renderBootstrap } from "../scripts/lib/render";
 
 type Any = any;
 

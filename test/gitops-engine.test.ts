@@ -6,7 +6,7 @@ import { assertValidCustomResource } from "./lib/crd";
 import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";
 import { describeNeeds, itNeeds } from "./lib/prerequisites";
-import { renderBootstrap } from "./lib/render";
+import { renderBootstrap } from "../scripts/lib/render";
 import { parse } from "yaml";
 import { findPlaintextSecrets } from "../policy/policies";
 

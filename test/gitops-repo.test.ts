@@ -19,7 +19,7 @@ import {
 import { isBuiltinKind, validateBuiltinObject } from "./lib/k8s-schema";
 import { CHARTS, type ChartName, type ChartPin } from "../core/pins";
 import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
-import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
+import { kubectlKustomize, REPO_ROOT } from "../scripts/lib/kustomize";
 import { describeNeeds } from "./lib/prerequisites";
 import { chartAppVersion, chartDefaults, declares, mergeValues, valueAt } from "./lib/charts";
 import { budgetOf, type ChartWorkload } from "./lib/chart-workloads";

@@ -25,7 +25,7 @@ import {
 import { BOOTSTRAP_CHART } from "../core/helm";
 import { acceptedValues, ALLOWANCES, unknownValueKeys } from "./lib/chart-values";
 import { buildStack } from "./lib/harness";
-import { locateTools, MIN_VERSION, ToolsUnavailable } from "./lib/kustomize";
+import { locateTools, MIN_VERSION, ToolsUnavailable } from "../scripts/lib/kustomize";
 import { chartDataDir, describeNeeds, UPSTREAM_DIR } from "./lib/prerequisites";
 
 type Values = Record<string, any>;

@@ -24,7 +24,7 @@ import {
   resolveArgoArgs,
   runArgoMetric,
 } from "./lib/analysis";
-import { kubectlKustomize, REPO_ROOT } from "./lib/kustomize";
+import { kubectlKustomize, REPO_ROOT } from "../scripts/lib/kustomize";
 import { chartValues, unknownValueKeys } from "./lib/chart-values";
 import { chartDataDir, describeNeeds } from "./lib/prerequisites";
 import { inspectPromql } from "./lib/promql";

@@ -17,7 +17,7 @@ import {
   setImageTags,
   unifiedDiff,
 } from "../scripts/promote";
-import { ensureTools, kubectlKustomize } from "./lib/kustomize";
+import { ensureTools, kubectlKustomize } from "../scripts/lib/kustomize";
 import { itNeeds } from "./lib/prerequisites";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { ensureTools } from "./kustomize";
+import { ensureTools } from "../../scripts/lib/kustomize";
 
 const RENDER = `{{- range $name, $text := .Values.templates }}
 {{ $name | quote }}: {{ tpl $text $.Values.data | toJson }}

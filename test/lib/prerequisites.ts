@@ -4,7 +4,7 @@
 import * as path from "node:path";
 import type { AsyncFunc, Func, Suite, Test } from "mocha";
 import { CACHE_DIR, COMMAND, fillOffline, STAMP, type CacheState } from "../../scripts/test-data";
-import { ensureTools, ToolsUnavailable } from "./kustomize";
+import { ensureTools, ToolsUnavailable } from "../../scripts/lib/kustomize";
 
 /** The cache `npm run test-data` fills, with the layout of ../shared. */
 export const UPSTREAM_DIR = CACHE_DIR;
@@ -17,7 +17,7 @@ export function chartDataDir(c: { chart: string; version: string }): string {
 }
 
 /** The directory, for one mocha run, in which test processes share the stack graphs and renders they compute. */
-export { GRAPHS_ENV } from "./run-cache";
+export { GRAPHS_ENV } from "../../scripts/lib/run-cache";
 
 export function inCI(): boolean {
   const ci = process.env.CI;

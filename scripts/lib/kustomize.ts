@@ -145,7 +145,7 @@ const GITOPS_DIR = path.join(REPO_ROOT, "gitops");
 /**
  * Runs `kubectl kustomize <dir>` (relative paths are resolved from the repo root) and parses the output. A
  * directory of the repository's gitops/ tree, whose kustomizations reference nothing outside it, is rendered once
- * per content of that tree in a test run (test/lib/run-cache.ts); any other directory every time.
+ * per content of that tree in a test run (scripts/lib/run-cache.ts); any other directory every time.
  */
 export function kubectlKustomize(dir: string): Record<string, unknown>[] {
   const { kubectl } = ensureTools();

@@ -6,13 +6,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { BOOTSTRAP_CHART, BOOTSTRAP_CHART_DIR } from "../../core/helm";
-import type { CapturedResource } from "./harness";
+import type { CapturedResource } from "../engine";
 import { ensureTools, parseYamlDocs } from "./kustomize";
 import { runCached, treeDigest } from "./run-cache";
 
 /**
  * `helm template` of the local bootstrap chart with the values a captured Release was given; rendered once per
- * distinct release name, namespace, values and chart files in a test run (test/lib/run-cache.ts).
+ * distinct release name, namespace, values and chart files in a test run (scripts/lib/run-cache.ts).
  */
 export function renderBootstrap(release: CapturedResource): Record<string, unknown>[] {
   assert(release.inputs.chart === BOOTSTRAP_CHART, `${release.name} is not a platform-bootstrap release`);
