@@ -17,7 +17,7 @@ export const LOCAL_CHART_RELEASE = "kubernetes:helm.sh/v3:Release (local chart)"
 
 /**
  * Key for the step Auto Mode takes without a resource of its own: the first pod left pending makes it launch a
- * node (EC2 launch, Bottlerocket boot, join; ~1 min). scripts/plan.ts puts it between the cluster and every
+ * node (EC2 launch, Bottlerocket boot, join; ~1 min). the plan (scripts/lib/plan/graph.ts) puts it between the cluster and every
  * release whose pods need it.
  */
 export const AUTO_MODE_FIRST_NODE = "aws:eks:AutoModeNode (first node, modelled)";

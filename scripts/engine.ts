@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../config/stackFile";
 
 export const ROOT = path.resolve(__dirname, "..");
-const PROJECT = "gitops-platform";
+import { PROJECT } from "../core/project";
 
 export interface CapturedResource {
   urn: string;

@@ -3,7 +3,8 @@
 // trust and permission is proven with the IAM simulator, session tags included.
 import * as assert from "node:assert/strict";
 import { runPolicies } from "../policy/harness";
-import { buildPlan, modeOverrides, type ModeOverrides } from "../scripts/plan";
+import { buildPlan } from "../scripts/lib/plan/build";
+import { modeOverrides, type ModeOverrides } from "../scripts/plan";
 import { configProblems, stackRaw } from "./lib/config";
 import { buildStack, type CapturedResource, type Stack } from "./lib/harness";
 import { simulateIdentity, simulateResourcePolicy } from "./lib/iam";

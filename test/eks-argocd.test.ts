@@ -25,7 +25,7 @@ import { kubectlKustomize } from "../scripts/lib/kustomize";
 import { renderBootstrap } from "../scripts/lib/render";
 import { itNeeds } from "./lib/prerequisites";
 import { generateApplications } from "../scripts/lib/appset";
-import { asServer } from "../scripts/fleet-plan";
+import { asServer } from "../scripts/lib/plan/fleet";
 import type { FleetHubOutputs } from "../topology/fleet-hub";
 import { MANUAL_ONLY_WINDOW } from "../engines/argo/projects";
 

@@ -7,21 +7,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { buildPlan } from "../scripts/lib/plan/build";
+import { planFiles, writePlan } from "../scripts/lib/plan/files";
 import {
-  buildPlan,
   criticalPath,
   dependencyGraph,
   physicalChain,
-  planFiles,
-  planStack,
-  renderTree,
   transitiveDependencies,
-  writePlan,
-  REDACTED,
-  type GraphResource,
-  type Plan,
-  type PlanResource,
-} from "../scripts/plan";
+} from "../scripts/lib/plan/graph";
+import { renderTree } from "../scripts/lib/plan/tree";
+import { REDACTED, type GraphResource, type Plan, type PlanResource } from "../scripts/lib/plan/types";
+import { planStack } from "../scripts/plan";
 import { ROOT } from "../scripts/engine";
 import { assertValidCustomResource } from "./lib/crd";
 import { buildStack } from "./lib/harness";

@@ -12,7 +12,7 @@ import {
   type StackRun,
   type StackRuns,
 } from "../../scripts/engine";
-import { dependencyGraph, transitiveDependencies } from "../../scripts/plan";
+import { dependencyGraph, transitiveDependencies } from "../../scripts/lib/plan/graph";
 import { GRAPHS_ENV } from "./prerequisites";
 
 export type { CapturedResource, StackRun };

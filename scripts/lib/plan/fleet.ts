@@ -4,9 +4,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { APPLICATION_CLUSTER_LABEL, type FleetHubOutputs } from "../topology/fleet-hub";
-import { generateApplications, type ClusterSecret } from "./lib/appset";
-import { kubectlKustomize } from "./lib/kustomize";
+import { APPLICATION_CLUSTER_LABEL, type FleetHubOutputs } from "../../../topology/fleet-hub";
+import { generateApplications, type ClusterSecret } from "../appset";
+import { kubectlKustomize } from "../kustomize";
 import {
   buildFleet,
   hubStackOf,
@@ -14,10 +14,13 @@ import {
   ROOT,
   type CapturedResource,
   type StackRun,
-} from "./engine";
-import { buildPlan, planFiles, UsageError, type Plan } from "./plan";
+} from "../../engine";
+import { PROJECT } from "../../../core/project";
+import { buildPlan } from "./build";
+import { cmp } from "./canonical";
+import { planFiles } from "./files";
+import { UsageError, type Plan } from "./types";
 
-const PROJECT = "gitops-platform";
 const SECRET = "kubernetes:core/v1:Secret";
 const SECRET_PATCH = "kubernetes:core/v1:SecretPatch";
 
@@ -33,7 +36,6 @@ export interface FleetPlan {
   text: string;
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const stackName = (file: string) =>
   path
     .basename(file)
