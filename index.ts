@@ -1,7 +1,7 @@
 // Entry point: read and validate the stack's config, compose the platform's components, export outputs.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { resolveStackConfig } from "./config";
+import { newerDefaultsNotice, resolveStackConfig } from "./config";
 import { Cluster } from "./components/cluster";
 import { ExternalSecrets } from "./components/externalSecrets";
 import { PlatformKey, platformKeyUses } from "./components/kms";
@@ -21,6 +21,8 @@ import { topologyOf } from "./topology";
 
 const all = pulumi.runtime.allConfig();
 const cfg = resolveStackConfig(all);
+const notice = newerDefaultsNotice(all, cfg);
+if (notice) void pulumi.log.info(notice);
 
 const ctx: AwsContext = {
   accountId: aws.getCallerIdentityOutput().accountId,

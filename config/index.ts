@@ -2,6 +2,7 @@
 // section under sections/), merged over the per-environment defaults (defaults.ts) and validated before any
 // resource is created. Errors name the key path, the value and what is allowed.
 export { ConfigError } from "./problems";
+export { newerDefaultsNotice } from "./notice";
 export { rawNamespace, resolveConfig, resolveStackConfig } from "./resolve";
 export { stackFileJsonSchema, type PlatformConfig } from "./schema";
 export type { AccessConfig } from "./sections/access";

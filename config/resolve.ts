@@ -7,7 +7,9 @@ import { checkAcrossSections } from "./cross-section";
 import { addIssues } from "./issues";
 import { checkProviderValues, checkStackKeys, sanitize } from "./keys";
 import { ConfigError, isObject, Problems } from "./problems";
+import { FIRST_DEFAULTS } from "./releases";
 import {
+  defaults as defaultsSchema,
   environment as environmentSchema,
   name as nameSchema,
   SECTIONS,
@@ -62,7 +64,10 @@ function resolveInto(
       "must be set to an AWS region such as eu-west-1 (one of the provider's regions)",
     );
   const validRegion = isRegion(region) ? region : undefined;
+  const release = defaultsSchema.safeParse(raw.defaults);
+  if (!release.success) addIssues(release.error.issues, raw.defaults, ["defaults"], problems);
   const ctx: Ctx = {
+    defaults: release.success ? release.data : FIRST_DEFAULTS,
     env: environment,
     region: validRegion,
     partition: validRegion && partitionOf(validRegion),
@@ -80,6 +85,7 @@ function resolveInto(
   }
   if (!env.success || !nameResult.success) return undefined;
   const cfg = {
+    defaults: ctx.defaults,
     environment: env.data,
     name: nameResult.data,
     region: String(region),
@@ -97,7 +103,7 @@ function sectionFacts(
   providerTags: number,
 ): SectionInput {
   const clusterRaw = raw.cluster;
-  const identity = identitySchema.safeParse(raw.identity);
+  const identity = identitySchema(ctx).safeParse(raw.identity);
   // The add-ons and node groups a stack gets by default depend on its compute and identity.
   const compute =
     clusterRaw === undefined

@@ -8,6 +8,7 @@ import { REGIONS } from "./aws";
 import { ENVIRONMENTS, type Environment } from "../core/project";
 import type { Ctx } from "./context";
 import { PROVIDER_KEYS } from "./keys";
+import { DEFAULTS_RELEASES, FIRST_DEFAULTS, LATEST_DEFAULTS, type DefaultsRelease } from "./releases";
 import { defaulted, omittable, oneOf, text } from "./rules";
 import { access } from "./sections/access";
 import { alerts } from "./sections/alerts";
@@ -24,6 +25,9 @@ import { NAME_RE, tagMap } from "./sections/tags";
 
 export const environment = oneOf(ENVIRONMENTS).meta({
   description: "Selects the defaults and the prod rules.",
+});
+export const defaults = defaulted(oneOf(DEFAULTS_RELEASES), FIRST_DEFAULTS).meta({
+  description: `The release whose defaults this file was written against; new files state ${LATEST_DEFAULTS}. Unset: ${FIRST_DEFAULTS}, the first release's.`,
 });
 export const name = (c: Ctx) =>
   defaulted(
@@ -57,7 +61,7 @@ export const SECTIONS = {
   kms: (s: SectionInput) => omittable(kms(s.ctx)),
   cluster: (s: SectionInput) => omittable(cluster(s.ctx, s.cluster)),
   nodeGroups: (s: SectionInput) => nodeGroups(s.ctx, s.autoMode),
-  identity: () => identity,
+  identity: (s: SectionInput) => identity(s.ctx),
   access: (s: SectionInput) => omittable(access(s.ctx)),
   gitops: (s: SectionInput) => omittable(gitops(s.ctx, s.fleetRole)),
   externalSecrets: (s: SectionInput) => omittable(externalSecrets(s.ctx)),
@@ -81,7 +85,12 @@ export function sectionSchema(key: SectionName, input: SectionInput): z.ZodType 
 }
 type Out<K extends SectionName> = z.output<ReturnType<(typeof SECTIONS)[K]>>;
 
-export type PlatformConfig = { environment: Environment; name: string; region: string } & {
+export type PlatformConfig = {
+  defaults: DefaultsRelease;
+  environment: Environment;
+  name: string;
+  region: string;
+} & {
   [K in Exclude<SectionName, "dr" | "fleet">]: Out<K>;
 } & {
   dr?: DrConfig;
@@ -90,10 +99,10 @@ export type PlatformConfig = { environment: Environment; name: string; region: s
 };
 
 /** Keys of the namespace, in the order the stack files and the README list them. */
-export const TOP_KEYS = ["environment", "name", ...Object.keys(SECTIONS)] as string[];
+export const TOP_KEYS = ["defaults", "environment", "name", ...Object.keys(SECTIONS)] as string[];
 
 const GENERIC: SectionInput = {
-  ctx: { prod: false },
+  ctx: { prod: false, defaults: LATEST_DEFAULTS },
   cluster: { addonsWritten: true, autoModeWritten: false },
   autoMode: false,
   providerTags: 0,
@@ -125,6 +134,7 @@ export function stackFileJsonSchema(): Record<string, unknown> {
   };
   for (const [key, p] of Object.entries(PROVIDER_KEYS))
     if (key !== "aws:region") properties[key] = strip(json(p.schema));
+  properties["gitops-platform:defaults"] = strip(json(defaults));
   properties["gitops-platform:environment"] = strip(json(environment));
   properties["gitops-platform:name"] = strip(json(name(GENERIC.ctx)));
   for (const [key, make] of Object.entries(SECTIONS))

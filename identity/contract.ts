@@ -3,6 +3,7 @@
 // never see the mode.
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
+import type { IdentityMode } from "../config";
 import type { PolicyDocument } from "../core/iam";
 
 /** A role for exactly one service account of one namespace of this cluster. */
@@ -60,4 +61,25 @@ export function assertWorkloadNames(name: string, request: WorkloadRoleRequest):
       throw new Error(`${name}: ${what} ${JSON.stringify(value)} must be a Kubernetes name, no wildcard`);
     }
   }
+}
+
+/**
+ * The component type of each identity's role. A stack that switches identity keeps its roles: each type aliases
+ * the others, so the role (same physical name, new trust) and its policies are updated in place rather than
+ * created beside the old ones, which IAM refuses (EntityAlreadyExists) before Pulumi deletes anything.
+ */
+export const WORKLOAD_ROLE_TYPES: Readonly<Record<IdentityMode, string>> = {
+  irsa: "gitops-platform:index:IrsaRole",
+  podIdentity: "gitops-platform:index:PodIdentityRole",
+};
+
+/** `opts` with the aliases that let a role of type `type` take over the same role of any other identity. */
+export function asWorkloadRole(
+  type: string,
+  opts: pulumi.ComponentResourceOptions = {},
+): pulumi.ComponentResourceOptions {
+  const others = Object.values(WORKLOAD_ROLE_TYPES)
+    .filter((t) => t !== type)
+    .map((t) => ({ type: t }));
+  return { ...opts, aliases: [...(opts.aliases ?? []), ...others] };
 }

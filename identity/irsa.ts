@@ -4,10 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { policyDocument, policyJson } from "../core/iam";
 import {
   assertWorkloadNames,
+  asWorkloadRole,
   type WorkloadIdentity,
   type WorkloadRole,
   type WorkloadRoleRequest,
+  WORKLOAD_ROLE_TYPES,
 } from "./contract";
+
+const IRSA_ROLE = WORKLOAD_ROLE_TYPES.irsa;
 
 export const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
 
@@ -60,7 +64,7 @@ export class IrsaRole extends pulumi.ComponentResource implements WorkloadRole {
   readonly ready: pulumi.Resource[] = [this];
 
   constructor(name: string, args: IrsaRoleArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("gitops-platform:index:IrsaRole", name, {}, opts);
+    super(IRSA_ROLE, name, {}, asWorkloadRole(IRSA_ROLE, opts));
     assertWorkloadNames(`IrsaRole ${name}`, args);
     const trust = pulumi
       .all([args.oidc.providerArn, args.oidc.issuerHost])

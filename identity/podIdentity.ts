@@ -11,10 +11,14 @@ import {
 } from "../core/iam";
 import {
   assertWorkloadNames,
+  asWorkloadRole,
   type WorkloadIdentity,
   type WorkloadRole,
   type WorkloadRoleRequest,
+  WORKLOAD_ROLE_TYPES,
 } from "./contract";
+
+const POD_IDENTITY_ROLE = WORKLOAD_ROLE_TYPES.podIdentity;
 
 export const POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com";
 
@@ -100,7 +104,7 @@ export class PodIdentityRole extends pulumi.ComponentResource implements Workloa
   readonly ready: pulumi.Resource[] = [this];
 
   constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("gitops-platform:index:PodIdentityRole", name, {}, opts);
+    super(POD_IDENTITY_ROLE, name, {}, asWorkloadRole(POD_IDENTITY_ROLE, opts));
     assertWorkloadNames(`PodIdentityRole ${name}`, args);
     const subject = pulumi
       .all([args.ctx.accountId, args.clusterArn])

@@ -24,6 +24,17 @@ export interface CapturedResource {
   /** The explicit provider (`<urn>::<id>`), if any: a spoke writes to its hub through one. */
   provider?: string;
   deleteBeforeReplace: boolean;
+  /** The earlier identities this resource takes over (Pulumi `aliases`), when it has any. */
+  aliases?: AliasSpec[];
+}
+
+/** One alias as the SDK sends it: the fields that differ from the resource's own (type, name, parent). */
+export interface AliasSpec {
+  type?: string;
+  name?: string;
+  parentUrn?: string;
+  noParent?: boolean;
+  urn?: string;
 }
 
 export interface StackRun {
@@ -34,6 +45,22 @@ export interface StackRun {
   secretOutputs: string[];
   /** The stacks this one reads through `pulumi.StackReference` (by the name it gives them). */
   references: string[];
+}
+
+/** The aliases of a registration, or undefined when it has none (what most resources have). */
+function aliasesOf(req: RegisterRequest): AliasSpec[] | undefined {
+  const list = req.getAliasesList();
+  if (list.length === 0) return undefined;
+  return list.map((a) => {
+    if (!a.hasSpec()) return { urn: a.getUrn() };
+    const spec = a.getSpec()!;
+    const out: AliasSpec = {};
+    if (spec.getType()) out.type = spec.getType();
+    if (spec.getName()) out.name = spec.getName();
+    if (spec.getParenturn()) out.parentUrn = spec.getParenturn();
+    if (spec.getNoparent()) out.noParent = true;
+    return out;
+  });
 }
 
 /** StackReferences resolve to these runs, by the referenced stack's name (e.g. org/gitops-platform/hub). */
@@ -200,6 +227,12 @@ interface RegisterRequest {
   getDeletedwith(): string;
   getProvider(): string;
   getDeletebeforereplace(): boolean;
+  getAliasesList(): Array<{
+    hasSpec(): boolean;
+    getUrn(): string;
+    getSpec():
+      { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+  }>;
 }
 interface RegisterResponse {
   getUrn(): string;
@@ -343,6 +376,7 @@ async function runOnce(
           deletedWith: req.getDeletedwith() || undefined,
           provider: req.getProvider() || undefined,
           deleteBeforeReplace: req.getDeletebeforereplace() === true,
+          aliases: aliasesOf(req),
         });
       callback(err, resp);
     });

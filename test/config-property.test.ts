@@ -108,7 +108,10 @@ function base(stack: string): Record<string, unknown> {
 function paths(obj: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
   if (obj === null || typeof obj !== "object") return [at];
   // Object.entries, not map: an injected "constructor" key breaks an array's own methods.
-  const entries = Object.entries(obj).map(([k, v]) => [Array.isArray(obj) ? Number(k) : k, v] as const);
+  // An array's injected non-index key stays a string key (Number("token") would be NaN, a path to nothing).
+  const entries = Object.entries(obj).map(
+    ([k, v]) => [Array.isArray(obj) && /^\d+$/.test(k) ? Number(k) : k, v] as const,
+  );
   return [at, ...entries.flatMap(([k, v]) => paths(v, [...at, k]))];
 }
 

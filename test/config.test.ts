@@ -143,7 +143,7 @@ describe("config: bad values fail with the key, the value and what is allowed", 
     [
       "unknown top-level key",
       () => withKey("gitopz", {}),
-      /gitops-platform:gitopz = \{\}: is not a known key; allowed: environment, name/,
+      /gitops-platform:gitopz = \{\}: is not a known key; allowed: defaults, environment, name/,
     ],
     [
       "unknown nested key",

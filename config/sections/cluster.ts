@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isAligned, parseCidr } from "../../core/cidr";
 import type { Ctx } from "../context";
-import { perEnvironment } from "../defaults";
+import { byDefaults, perEnvironment } from "../defaults";
 import { bool, defaulted, fail, list, oneOf, oneOfNumbers, section, text } from "../rules";
 import type { IdentityMode } from "./identity";
 import { LOG_RETENTION_DAYS } from "./network";
@@ -41,7 +41,10 @@ function defaultAddons(compute: ComputeMode, identity: IdentityMode | undefined)
 
 /** Auto Mode where a fast, cheap cluster matters; node groups in prod, where AMI rollouts stay under control. */
 export function defaultCompute(c: Ctx): ComputeMode {
-  return perEnvironment(c, { dev: "autoMode", staging: "autoMode", prod: "nodeGroups" });
+  return byDefaults<ComputeMode>(c, {
+    "2026-11": "nodeGroups",
+    "2026-12": perEnvironment(c, { dev: "autoMode", staging: "autoMode", prod: "nodeGroups" }),
+  });
 }
 
 /** What the cluster's rules read besides the section: whether the stack wrote these keys, and the identity. */
