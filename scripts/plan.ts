@@ -4,6 +4,7 @@
 //   npm run plan -- --stack dev [--out plan-out/dev] [--engine argocd|flux|eks-argocd]
 //   npm run plan -- --stack-file path/to/Pulumi.x.yaml [--out dir]
 //   npm run plan -- --fleet [--out dir]    (every hub with its spokes: scripts/lib/plan/fleet.ts)
+//   npm run plan -- --stack dev --upgrade-from v0.1.0    (scripts/lib/upgrade/: what an upgrade would change)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -12,6 +13,7 @@ import {
   ConfigError,
   IDENTITY_MODES,
   type IdentityMode,
+  newerDefaultsNotice,
   resolveStackConfig,
 } from "../config";
 import { ENGINES, type Engine } from "../core/engines";
@@ -25,10 +27,12 @@ import { assertSafeToClean, writeFiles, writePlan } from "./lib/plan/files";
 import { renderTree } from "./lib/plan/tree";
 import { cmp } from "./lib/plan/canonical";
 import { discoverFleets, fleetPlanFiles, planFleet } from "./lib/plan/fleet";
+import { renderSteps } from "./lib/upgrade/diff";
+import { upgradePlan } from "./lib/upgrade/plan";
 
 const USAGE = `usage: npm run plan -- (--stack <name or path.yaml> | --stack-file <path/to/Pulumi.<stack>.yaml> | --fleet)
                         [--out <dir>] [--engine argocd|flux|eks-argocd] [--compute nodeGroups|autoMode]
-                        [--identity podIdentity|irsa] [--quiet]
+                        [--identity podIdentity|irsa] [--upgrade-from <tag | old stack file>] [--quiet]
   --stack       a stack of this project (Pulumi.<name>.yaml in the repository root)
   --stack-file  any stack configuration file
   --fleet       every hub stack with the spoke stacks that name it, and what crosses stacks
@@ -37,6 +41,9 @@ const USAGE = `usage: npm run plan -- (--stack <name or path.yaml> | --stack-fil
   --engine      override gitops.engine for this plan (eks-argocd also needs gitops.eksArgocd in the file)
   --compute     override cluster.compute (autoMode drops the stack's nodeGroups)
   --identity    override identity
+  --upgrade-from  instead of the plan, what \`pulumi up\` with this program would create, update, replace and
+                delete on the stack as a recorded release (releases/<tag>) or an earlier version of its file left
+                it, and why; exit 1 when it breaks an upgrade rule (README, "Upgrading")
   --quiet       do not print the tree (files are still written)`;
 
 /** The axes a plan can switch without editing the stack file. */
@@ -52,6 +59,7 @@ interface CliOptions extends ModeOverrides {
   fleet: boolean;
   out?: string;
   quiet: boolean;
+  upgradeFrom?: string;
 }
 
 /** Config overrides for the given modes; Auto Mode runs its own nodes, so the stack's node groups are dropped. */
@@ -78,7 +86,7 @@ export function parseArgs(argv: string[]): CliOptions {
       fleet = true;
       continue;
     }
-    const m = /^--(stack|stack-file|out|engine|compute|identity)(?:=(.*))?$/.exec(arg);
+    const m = /^--(stack|stack-file|out|engine|compute|identity|upgrade-from)(?:=(.*))?$/.exec(arg);
     if (!m) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     const value = m[2] ?? argv[++n];
     if (value === undefined || value === "") throw new UsageError(`--${m[1]} needs a value`);
@@ -86,9 +94,13 @@ export function parseArgs(argv: string[]): CliOptions {
     values[m[1]] = value;
   }
   if (fleet) {
-    if (["stack", "stack-file", "engine", "compute", "identity"].some((k) => values[k] !== undefined)) {
+    if (
+      ["stack", "stack-file", "engine", "compute", "identity", "upgrade-from"].some(
+        (k) => values[k] !== undefined,
+      )
+    ) {
       throw new UsageError(
-        "--fleet plans every fleet stack as configured: no --stack, --stack-file, --engine, --compute or --identity",
+        "--fleet plans every fleet stack as configured: no --stack, --stack-file, --engine, --compute, --identity or --upgrade-from",
       );
     }
     return { stackFile: "", fleet, out: values.out, quiet };
@@ -142,6 +154,7 @@ export function parseArgs(argv: string[]): CliOptions {
     compute: choice("compute", COMPUTE_MODES),
     identity: choice("identity", IDENTITY_MODES),
     quiet,
+    upgradeFrom: values["upgrade-from"],
   };
 }
 
@@ -149,9 +162,10 @@ export function parseArgs(argv: string[]): CliOptions {
 export async function planStack(stackFile: string, opts: ModeOverrides & PlanOptions = {}): Promise<Plan> {
   const overrides = modeOverrides(opts);
   // The program validates the same way; doing it first means a bad file never reaches the mock engine.
-  resolveStackConfig(withOverrides(loadStackConfig(stackFile).config, overrides));
+  const all = withOverrides(loadStackConfig(stackFile).config, overrides);
+  const notice = newerDefaultsNotice(all, resolveStackConfig(all));
   const run = await buildStack(stackFile, overrides);
-  return buildPlan(run, opts);
+  return { ...buildPlan(run, opts), ...(notice && { notice }) };
 }
 
 function stackNameOf(stackFile: string): string {
@@ -176,6 +190,18 @@ async function fleetMain(opts: CliOptions): Promise<number> {
   return 0;
 }
 
+async function upgradeMain(opts: CliOptions, from: string): Promise<number> {
+  const overrides = modeOverrides(opts);
+  resolveStackConfig(withOverrides(loadStackConfig(opts.stackFile).config, overrides));
+  const plan = await upgradePlan(opts.stackFile, from, overrides);
+  const stack = stackNameOf(opts.stackFile);
+  process.stdout.write(`upgrade of ${PROJECT} / ${stack} from ${from}: ${renderSteps(plan.steps)}\n`);
+  if (plan.problems.length === 0) return 0;
+  process.stderr.write(`\nthis upgrade breaks ${plan.problems.length} rule(s) (README, "Upgrading"):\n`);
+  process.stderr.write(plan.problems.map((p) => `  - ${p}\n`).join(""));
+  return 1;
+}
+
 /** The CLI; returns the exit code: 0 done, 1 invalid stack configuration or failure, 2 usage error. */
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -185,11 +211,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const opts = parseArgs(argv);
     if (opts.fleet) return await fleetMain(opts);
+    if (opts.upgradeFrom) return await upgradeMain(opts, opts.upgradeFrom);
     const out = opts.out ? path.resolve(opts.out) : path.join(ROOT, "plan-out", stackNameOf(opts.stackFile));
     assertSafeToClean(out);
     const plan = await planStack(opts.stackFile, opts);
     const files = writePlan(plan, out);
     if (!opts.quiet) process.stdout.write(renderTree(plan));
+    if (plan.notice) process.stdout.write(`\n${plan.notice}\n`);
     const shown = path.relative(process.cwd(), out) || ".";
     process.stdout.write(`\nwrote ${files.length} files to ${shown.startsWith("..") ? out : shown}\n`);
     return 0;

@@ -82,6 +82,8 @@ export interface Plan {
   outputs: Record<string, unknown>;
   secretOutputs: string[];
   manifests: ManifestFile[];
+  /** A file written against older defaults: what the newest would change and how to opt in. */
+  notice?: string;
   summary: {
     resources: number;
     customResources: number;
