@@ -44,7 +44,9 @@ function record(tag: string): string {
       { cwd: ROOT, maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "inherit"] },
     ).toString();
     const out = path.join(RELEASES_DIR, tag);
-    fs.rmSync(out, { recursive: true, force: true });
+    // Only what this script generates is replaced: upgrade.json is written by hand from the CHANGELOG.
+    for (const f of fs.existsSync(out) ? fs.readdirSync(out) : [])
+      if (f === "graph.json" || /^Pulumi\..+\.yaml$/.test(f)) fs.rmSync(path.join(out, f));
     fs.mkdirSync(out, { recursive: true });
     for (const s of stacks)
       fs.copyFileSync(path.join(tree, `Pulumi.${s}.yaml`), path.join(out, `Pulumi.${s}.yaml`));

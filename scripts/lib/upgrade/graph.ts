@@ -4,6 +4,7 @@
 // scripts/release-fixture.ts from the release's own code; compared by diff.ts with today's program.
 import { createHash } from "node:crypto";
 import type { AliasSpec, StackRun } from "../../engine";
+import { canonical } from "../plan/canonical";
 
 export interface ReleaseResource {
   urn: string;
@@ -24,19 +25,11 @@ export interface ReleaseStack {
   resources: ReleaseResource[];
 }
 
-/** JSON with object keys sorted, so that a change of key order is no change. */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-const digest = (value: unknown) => createHash("sha256").update(canonical(value)).digest("hex").slice(0, 16);
+const digest = (value: unknown) =>
+  createHash("sha256")
+    .update(JSON.stringify(canonical(value)))
+    .digest("hex")
+    .slice(0, 16);
 
 /**
  * The inputs that name the physical thing, per type: two resources holding the same one cannot both exist

@@ -1,7 +1,7 @@
 // `npm run plan -- --stack <s> --upgrade-from <tag | old Pulumi.<s>.yaml>`: what `pulumi up` with today's program
 // would do to stack <s> as a release (or an earlier version of its file) left it.
 import * as path from "node:path";
-import { buildStack } from "../../engine";
+import { buildStack, loadStackConfig } from "../../engine";
 import { UsageError } from "../plan/types";
 import { upgradeDiff, upgradeProblems, type Step } from "./diff";
 import { recordGraph, type ReleaseResource } from "./graph";
@@ -13,11 +13,7 @@ export interface UpgradePlan {
   problems: string[];
 }
 
-const stackOf = (file: string) =>
-  path
-    .basename(file)
-    .replace(/^Pulumi\./, "")
-    .replace(/\.ya?ml$/, "");
+const stackOf = (file: string) => loadStackConfig(file).stack;
 
 export async function upgradePlan(
   stackFile: string,
